@@ -1,0 +1,73 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+This module imports nothing from Airflow or from the rest of the package: Airflow calls it while it
+discovers providers, before it is itself fully imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_spotify_fivetran import __version__
+
+_PKG = "airflow_spotify_fivetran"
+_INTEGRATION = "Fivetran Spotify Ads"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider's metadata; validated against Airflow's ``provider_info.schema.json``."""
+    return {
+        "package-name": "airflow-spotify-fivetran",
+        "name": "Fivetran Spotify Ads",
+        "description": (
+            "Provision Fivetran Spotify Ads connections from Airflow: create them idempotently, "
+            "wait for their setup tests, set their schedule, sync them."
+        ),
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": _INTEGRATION,
+                "external-doc-url": "https://fivetran.com/docs/rest-api/api-reference/connections",
+                "tags": ["service"],
+            }
+        ],
+        "operators": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.operators"]}],
+        "sensors": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.sensors"]}],
+        "hooks": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.hooks"]}],
+        "triggers": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PKG}.triggers"]}],
+        "extra-links": [
+            f"{_PKG}.links.FivetranConnectionLink",
+            f"{_PKG}.links.FivetranConnectCardLink",
+        ],
+        "connection-types": [
+            {
+                "connection-type": "fivetran",
+                "hook-class-name": f"{_PKG}.hooks.FivetranHook",
+                "hook-name": "Fivetran",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {"login": "API key", "password": "API secret", "host": "API URL"},
+                    "placeholders": {
+                        "login": "Fivetran API key",
+                        "password": "Fivetran API secret",
+                        "host": "https://api.fivetran.com",
+                        "extra": '{"connect_timeout": 10, "read_timeout": 60, "max_attempts": 5}',
+                    },
+                },
+                "conn-fields": {
+                    "connect_timeout": {
+                        "label": "Connect timeout (seconds)",
+                        "schema": {"type": ["number", "null"], "default": 10},
+                    },
+                    "read_timeout": {
+                        "label": "Read timeout (seconds)",
+                        "schema": {"type": ["number", "null"], "default": 60},
+                    },
+                    "max_attempts": {
+                        "label": "Attempts per call (retries on 429, 5xx, network errors)",
+                        "schema": {"type": ["integer", "null"], "default": 5},
+                    },
+                },
+            }
+        ],
+    }
