@@ -1,0 +1,113 @@
+"""Typed models of Fivetran's ``spotify_ads`` connection: strict requests, lenient answers, schedules.
+
+* Requests (strict, every problem reported with its path as a ``FivetranInputError``):
+  :class:`NewSpotifyAdsConnection` (create body) and :class:`ConnectionUpdate` (PATCH body), built with
+  ``from_api_dict(d)``, sent as ``to_wire()``.
+* Answers (lenient: unknown fields and enum values kept or ignored, never a crash): :class:`Connection`,
+  :class:`ConnectCardAnswer`, :class:`ConnectionPage`, parsed with ``from_api(data)``.
+* Schedules: :class:`Schedule`, :func:`schedule_changes`, :func:`to_fivetran_daily_sync_time`.
+
+Imports only pydantic and the standard library (no Airflow): cheap to import anywhere.
+"""
+
+from airflow_spotify_fivetran.models.enums import (
+    DAILY_SYNC_FREQUENCY,
+    FAILING_TEST_STATUSES,
+    PASSING_TEST_STATUSES,
+    SYNC_FREQUENCIES,
+    DataDelaySensitivity,
+    Dimension,
+    Granularity,
+    NetworkingMethod,
+    ReportField,
+    ScheduleType,
+    SetupState,
+    SetupTestStatus,
+    SyncMode,
+    SyncState,
+    TimeframeMonths,
+    UpdateState,
+    is_known,
+    known,
+)
+from airflow_spotify_fivetran.models.errors import MASK, path_of, to_input_error
+from airflow_spotify_fivetran.models.requests import (
+    ClientAccess,
+    ConnectCardConfig,
+    ConnectionUpdate,
+    DestinationConfiguration,
+    NewSpotifyAdsConnection,
+    SpotifyAdsAuth,
+    SpotifyAdsConfig,
+    SpotifyAdsConfigUpdate,
+    SpotifyAdsReport,
+)
+from airflow_spotify_fivetran.models.responses import (
+    ClientAccessAnswer,
+    ConnectCard,
+    ConnectCardAnswer,
+    ConnectCardConfigAnswer,
+    Connection,
+    ConnectionNotice,
+    ConnectionPage,
+    ConnectionStatus,
+    ReportAnswer,
+    SetupTest,
+    SpotifyAdsConfigAnswer,
+)
+from airflow_spotify_fivetran.models.schedule import (
+    Schedule,
+    normalise_daily_sync_time,
+    parse_sync_frequency,
+    schedule_changes,
+    to_fivetran_daily_sync_time,
+)
+
+__all__ = [
+    "DAILY_SYNC_FREQUENCY",
+    "FAILING_TEST_STATUSES",
+    "MASK",
+    "PASSING_TEST_STATUSES",
+    "SYNC_FREQUENCIES",
+    "ClientAccess",
+    "ClientAccessAnswer",
+    "ConnectCard",
+    "ConnectCardAnswer",
+    "ConnectCardConfig",
+    "ConnectCardConfigAnswer",
+    "Connection",
+    "ConnectionNotice",
+    "ConnectionPage",
+    "ConnectionStatus",
+    "ConnectionUpdate",
+    "DataDelaySensitivity",
+    "DestinationConfiguration",
+    "Dimension",
+    "Granularity",
+    "NetworkingMethod",
+    "NewSpotifyAdsConnection",
+    "ReportAnswer",
+    "ReportField",
+    "Schedule",
+    "ScheduleType",
+    "SetupState",
+    "SetupTest",
+    "SetupTestStatus",
+    "SpotifyAdsAuth",
+    "SpotifyAdsConfig",
+    "SpotifyAdsConfigAnswer",
+    "SpotifyAdsConfigUpdate",
+    "SpotifyAdsReport",
+    "SyncMode",
+    "SyncState",
+    "TimeframeMonths",
+    "UpdateState",
+    "is_known",
+    "known",
+    "normalise_daily_sync_time",
+    "parse_sync_frequency",
+    "path_of",
+    "schedule_changes",
+    "to_fivetran_daily_sync_time",
+    "to_input_error",
+]

@@ -1,0 +1,250 @@
+"""Fivetran's answers, read leniently.
+
+Rules of every answer model:
+
+* fields this release does not know are ignored (``extra="ignore"``): Fivetran adds fields over time;
+* an enum value this release does not know is kept as the raw ``str`` (fields typed ``SomeEnum | str``), so
+  ``Dimension.CAMPAIGN`` and ``"CREATIVE"`` both parse; use :func:`~.enums.known` to tell them apart;
+* every optional field accepts ``null``; lists that may be ``null`` or absent read as ``[]``;
+* secrets Fivetran echoes (``"******"``) are held as ``SecretStr``, so even a real one would not be shown;
+* only what we cannot work without is required (a connection's ``id``, ``group_id``, ``service``,
+  ``schema``, ``status.setup_state`` and ``status.sync_state``); its absence raises
+  :class:`FivetranResponseError` naming the field.
+
+Parse with ``Connection.from_api(data)`` (``data`` being the envelope's ``data`` object),
+``ConnectCardAnswer.from_api(data)`` and ``ConnectionPage.from_api(data)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+
+from airflow_spotify_fivetran.exceptions import FailedTest, FivetranResponseError
+from airflow_spotify_fivetran.models.enums import (
+    FAILING_TEST_STATUSES,
+    PASSING_TEST_STATUSES,
+    DataDelaySensitivity,
+    Dimension,
+    Granularity,
+    NetworkingMethod,
+    ReportField,
+    ScheduleType,
+    SetupState,
+    SetupTestStatus,
+    SyncMode,
+    SyncState,
+    TimeframeMonths,
+    UpdateState,
+)
+from airflow_spotify_fivetran.models.errors import path_of
+
+
+def _none_as_empty_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _blank_as_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+_LEFT_TO_RIGHT = Field(union_mode="left_to_right")
+
+# An enum member when the value is known, else the raw string (left_to_right: try the enum first).
+AnswerSyncMode = Annotated[SyncMode | str, _LEFT_TO_RIGHT]
+AnswerTimeframeMonths = Annotated[TimeframeMonths | str, _LEFT_TO_RIGHT]
+AnswerDimension = Annotated[Dimension | str, _LEFT_TO_RIGHT]
+AnswerGranularity = Annotated[Granularity | str, _LEFT_TO_RIGHT]
+AnswerReportField = Annotated[ReportField | str, _LEFT_TO_RIGHT]
+AnswerScheduleType = Annotated[ScheduleType | str, _LEFT_TO_RIGHT]
+AnswerDataDelaySensitivity = Annotated[DataDelaySensitivity | str, _LEFT_TO_RIGHT]
+AnswerNetworkingMethod = Annotated[NetworkingMethod | str, _LEFT_TO_RIGHT]
+AnswerSetupState = Annotated[SetupState | str, _LEFT_TO_RIGHT]
+AnswerSyncState = Annotated[SyncState | str, _LEFT_TO_RIGHT]
+AnswerUpdateState = Annotated[UpdateState | str, _LEFT_TO_RIGHT]
+AnswerSetupTestStatus = Annotated[SetupTestStatus | str, _LEFT_TO_RIGHT]
+
+
+class AnswerModel(BaseModel):
+    """Base of the answer models: unknown fields ignored, fields settable by name or by Fivetran's key."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], *, method: str = "", path: str = "") -> Self:
+        """Parse the ``data`` object of one of Fivetran's answers.
+
+        Args:
+            data: the envelope's ``data`` object (not the whole envelope).
+            method: HTTP method of the call, for the error message.
+            path: URL path of the call, for the error message.
+
+        Raises:
+            FivetranResponseError: ``data`` is not an object, or lacks or garbles a field we need (named).
+        """
+        what = cls.__name__
+        if not isinstance(data, Mapping):
+            raise FivetranResponseError(
+                f"expected a JSON object for {what}, got {type(data).__name__}", method=method, path=path
+            )
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{path_of(err['loc']) or '(answer)'}: "
+                + ("missing" if err["type"] == "missing" else str(err["msg"]))
+                for err in exc.errors(include_url=False)
+            )
+        hint = ""
+        if "data" in data and "id" not in data:
+            hint = " (this looks like the whole envelope: pass its 'data' object)"
+        raise FivetranResponseError(
+            f"Fivetran's answer is not a usable {what}: {problems}{hint}", method=method, path=path
+        ) from None
+
+
+class ReportAnswer(AnswerModel):
+    """One ``config.report_list[]`` entry as Fivetran echoes it."""
+
+    table: str | None = None
+    dimension: AnswerDimension | None = None
+    granularity: AnswerGranularity | None = None
+    fields: Annotated[list[AnswerReportField], BeforeValidator(_none_as_empty_list)] = []
+
+
+class ClientAccessAnswer(AnswerModel):
+    """``config.client_access`` if Fivetran echoes it; the secret stays hidden."""
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+
+class SpotifyAdsConfigAnswer(AnswerModel):
+    """The ``config`` of a ``spotify_ads`` connection as echoed (secrets come back ``"******"``)."""
+
+    schema_: str | None = Field(default=None, alias="schema")
+    sync_mode: AnswerSyncMode | None = None
+    accounts: list[str] | None = None
+    report_list: list[ReportAnswer] | None = None
+    timeframe_months: AnswerTimeframeMonths | None = None
+    refresh_token: SecretStr | None = None
+    client_access: ClientAccessAnswer | None = None
+
+
+class SetupTest(AnswerModel):
+    """One setup test result: ``title``, ``status`` (a ``SetupTestStatus`` or a newer raw string),
+    ``message`` and ``details`` (any JSON)."""
+
+    title: str
+    status: AnswerSetupTestStatus
+    message: str | None = None
+    details: Any = None
+
+    @property
+    def passed(self) -> bool:
+        """``PASSED`` or ``SKIPPED``."""
+        return self.status in PASSING_TEST_STATUSES
+
+    @property
+    def failed(self) -> bool:
+        """``FAILED`` or ``JOB_FAILED`` (``WARNING`` and unknown statuses are neither passed nor failed)."""
+        return self.status in FAILING_TEST_STATUSES
+
+    def to_failed_test(self) -> FailedTest:
+        """This result as the ``FailedTest`` that ``FivetranSetupTestsFailedError`` carries."""
+        return FailedTest(title=self.title, status=str(self.status), message=self.message)
+
+
+class ConnectionNotice(AnswerModel):
+    """One of ``status.tasks[]`` or ``status.warnings[]``: ``{code, message, details}``."""
+
+    code: str | None = None
+    message: str | None = None
+    details: Any = None
+
+
+class ConnectionStatus(AnswerModel):
+    """``status``: setup, sync and update state, historical sync flag, tasks and warnings."""
+
+    setup_state: AnswerSetupState
+    sync_state: AnswerSyncState
+    update_state: AnswerUpdateState | None = None
+    is_historical_sync: bool | None = None
+    rescheduled_for: dt.datetime | None = None
+    schema_status: str | None = None
+    tasks: Annotated[list[ConnectionNotice], BeforeValidator(_none_as_empty_list)] = []
+    warnings: Annotated[list[ConnectionNotice], BeforeValidator(_none_as_empty_list)] = []
+
+
+class ConnectCard(AnswerModel):
+    """``connect_card``: the token and the URL where a person authorises the connection."""
+
+    token: str | None = None
+    uri: str | None = None
+
+
+class ConnectCardConfigAnswer(AnswerModel):
+    """``connect_card_config`` as echoed."""
+
+    redirect_uri: str | None = None
+    hide_setup_guide: bool | None = None
+    all_fields: bool | None = None
+
+
+class Connection(AnswerModel):
+    """A Fivetran connection (the ``data`` of create, details, PATCH and setup-test answers).
+
+    ``schema_`` holds Fivetran's ``schema`` key (``BaseModel`` already has a ``schema`` attribute).
+    """
+
+    id: str
+    group_id: str
+    service: str
+    service_version: int | None = None
+    schema_: str = Field(alias="schema")
+    paused: bool | None = None
+    pause_after_trial: bool | None = None
+    connected_by: str | None = None
+    created_at: dt.datetime | None = None
+    succeeded_at: dt.datetime | None = None
+    failed_at: dt.datetime | None = None
+    sync_frequency: int | None = None
+    daily_sync_time: Annotated[str | None, BeforeValidator(_blank_as_none)] = None
+    schedule_type: AnswerScheduleType | None = None
+    data_delay_sensitivity: AnswerDataDelaySensitivity | None = None
+    data_delay_threshold: int | None = None
+    networking_method: AnswerNetworkingMethod | None = None
+    proxy_agent_id: str | None = None
+    private_link_id: str | None = None
+    hybrid_deployment_agent_id: str | None = None
+    destination_configuration: dict[str, Any] | None = None
+    config: SpotifyAdsConfigAnswer | None = None
+    setup_tests: Annotated[list[SetupTest], BeforeValidator(_none_as_empty_list)] = []
+    connect_card: ConnectCard | None = None
+    connect_card_config: ConnectCardConfigAnswer | None = None
+    source_sync_details: Any = None
+    status: ConnectionStatus
+
+    @property
+    def failed_tests(self) -> list[SetupTest]:
+        """The setup tests that failed (``FAILED``/``JOB_FAILED``)."""
+        return [t for t in self.setup_tests if t.failed]
+
+
+class ConnectCardAnswer(AnswerModel):
+    """The ``data`` of ``POST /v1/connections/{id}/connect-card``."""
+
+    connector_id: str
+    connect_card: ConnectCard | None = None
+    connect_card_config: ConnectCardConfigAnswer | None = None
+
+
+class ConnectionPage(AnswerModel):
+    """The ``data`` of a list call: ``items`` and ``next_cursor`` (absent, ``null`` or ``""`` on the last
+    page: all read as ``None``)."""
+
+    items: Annotated[list[Connection], BeforeValidator(_none_as_empty_list)] = []
+    next_cursor: Annotated[str | None, BeforeValidator(_blank_as_none)] = None
