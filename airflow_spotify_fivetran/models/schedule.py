@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Protocol, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, ValidationInfo, field_validator
@@ -219,7 +219,20 @@ def _same_hour(actual: str | None, desired: str) -> bool:
         return False
 
 
-def schedule_changes(desired: Schedule, actual: Connection) -> dict[str, Any]:
+class ScheduleView(Protocol):
+    """What :func:`schedule_changes` reads of the current schedule: a ``Connection`` or a ``Schedule``."""
+
+    @property
+    def sync_frequency(self) -> int | None: ...
+    @property
+    def daily_sync_time(self) -> str | None: ...
+    @property
+    def schedule_type(self) -> Any: ...
+    @property
+    def paused(self) -> bool | None: ...
+
+
+def schedule_changes(desired: Schedule, actual: ScheduleView) -> dict[str, Any]:
     """The PATCH fields (JSON-ready) that turn ``actual``'s schedule into ``desired``; ``{}`` if none differ.
 
     Only fields ``desired`` sets and ``actual`` does not already have are returned. A ``daily_sync_time`` is
@@ -243,7 +256,7 @@ def schedule_changes(desired: Schedule, actual: Connection) -> dict[str, Any]:
                         path="daily_sync_time",
                         message=(
                             f"is only kept by Fivetran with sync_frequency {DAILY_SYNC_FREQUENCY}, and "
-                            f"connection {actual.id} syncs every {frequency or '(unknown)'} minutes: set "
+                            f"connection {getattr(actual, 'id', '')} syncs every {frequency or '(unknown)'} minutes: set "
                             "sync_frequency "
                             f"{DAILY_SYNC_FREQUENCY}"
                         ),

@@ -1,0 +1,189 @@
+"""What every call to Fivetran's REST API shares, whichever hook (sync or async) sends it.
+
+Pure code: no I/O, no Airflow import. Both hooks build their requests and read their answers here, so the
+two paths cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from airflow_spotify_fivetran import __version__
+from airflow_spotify_fivetran.exceptions import (
+    FivetranApiError,
+    FivetranResponseError,
+    api_error_class,
+)
+
+DEFAULT_CONN_ID = "fivetran_default"
+DEFAULT_HOST = "https://api.fivetran.com"
+ACCEPT = "application/json;version=2"
+USER_AGENT = f"airflow-spotify-fivetran/{__version__}"
+
+#: Extras of a ``fivetran`` Airflow connection that are ours. HttpHook would send any other extra key as an
+#: HTTP header, so these are removed before it sees them.
+OUR_EXTRAS = ("connect_timeout", "read_timeout", "max_attempts")
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+def default_headers() -> dict[str, str]:
+    """Headers sent on every call; ``Content-Type`` is added by the HTTP client when a JSON body is sent."""
+    return {"Accept": ACCEPT, "User-Agent": USER_AGENT}
+
+
+def connection_path(connection_id: str = "", action: str = "") -> str:
+    """``/v1/connections[/{id}[/{action}]]`` with the id escaped, so an odd id cannot change the route."""
+    path = "/v1/connections"
+    if connection_id:
+        path += "/" + quote(connection_id, safe="")
+    if action:
+        path += "/" + action
+    return path
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """Timeouts (seconds) and retry budget of one hook, from hook arguments, then connection extras."""
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    @classmethod
+    def resolve(
+        cls,
+        extras: Mapping[str, Any],
+        *,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_attempts: int | None = None,
+    ) -> CallSettings:
+        """Hook arguments win over connection extras, which win over the defaults."""
+
+        def pick(arg: Any, key: str, default: Any, kind: type) -> Any:
+            value = arg if arg is not None else extras.get(key)
+            if value in (None, ""):
+                return default
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{key} must be a number, got {value!r}") from None
+            if number <= 0:
+                raise ValueError(f"{key} must be greater than 0, got {value!r}")
+            return number
+
+        return cls(
+            connect_timeout=pick(connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, float),
+            read_timeout=pick(read_timeout, "read_timeout", DEFAULT_READ_TIMEOUT, float),
+            max_attempts=pick(max_attempts, "max_attempts", DEFAULT_MAX_ATTEMPTS, int),
+        )
+
+
+def _hint(status: int, code: str | None, conn_id: str) -> str | None:
+    if status in (401, 403):
+        return f"Check the API key (login) and API secret (password) of Airflow connection {conn_id!r}" + (
+            ", and that the key may manage this group" if status == 403 else ""
+        )
+    if status == 404:
+        return "Check the connection or group id; it may have been deleted"
+    if status == 409:
+        return "A connection with this schema already exists in the group, or a sync is running"
+    if status == 429:
+        return "Fivetran's rate limit was hit; lower the parallelism or raise the retry budget"
+    return None
+
+
+def api_error(
+    *,
+    status: int,
+    body: str,
+    method: str,
+    path: str,
+    conn_id: str,
+    headers: Mapping[str, str],
+    attempts: int = 1,
+) -> FivetranApiError:
+    """The typed exception for an HTTP error answer, carrying Fivetran's own ``code`` and ``message``."""
+    code: str | None = None
+    message = ""
+    try:
+        payload = json.loads(body) if body else None
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        raw_code, raw_message = payload.get("code"), payload.get("message")
+        code = raw_code if isinstance(raw_code, str) else None
+        message = raw_message if isinstance(raw_message, str) else ""
+    if not message:
+        snippet = " ".join(body.split())[:200]
+        message = f"non-JSON answer: {snippet!r}" if snippet else "empty answer"
+    return api_error_class(status)(
+        status=status,
+        code=code,
+        message=message,
+        method=method,
+        path=path,
+        request_id=headers.get("X-Request-Id") or headers.get("X-Request-ID"),
+        attempts=attempts,
+        hint=_hint(status, code, conn_id),
+        retry_after=parse_retry_after(headers.get("Retry-After")),
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (Fivetran sends whole seconds); ``None`` when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def read_envelope(*, status: int, body: str, method: str, path: str) -> dict[str, Any]:
+    """Parse a 2xx answer's envelope ``{"code": "Success", "message": ..., "data": ...}``.
+
+    Raises ``FivetranResponseError`` (a clear message, never a ``KeyError``) when the body is not JSON,
+    is truncated, is not an object, or does not say ``Success``.
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        snippet = " ".join(body.split())[:120]
+        raise FivetranResponseError(
+            f"answer is not valid JSON (truncated or not JSON): {snippet!r}",
+            method=method,
+            path=path,
+            status=status,
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("code"), str):
+        raise FivetranResponseError(
+            "answer is not Fivetran's envelope (an object with 'code')",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if payload["code"] != "Success":
+        raise FivetranResponseError(
+            f"answer says {payload['code']}: {payload.get('message') or '(no message)'}",
+            method=method,
+            path=path,
+            status=status,
+        )
+    return payload
+
+
+def envelope_data(envelope: Mapping[str, Any], *, method: str, path: str, status: int) -> dict[str, Any]:
+    """The ``data`` object of an envelope, or a clear error where the API should have sent one."""
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise FivetranResponseError("answer has no 'data' object", method=method, path=path, status=status)
+    return data

@@ -1,0 +1,369 @@
+"""``FivetranHook``: the one place that talks to Fivetran's ``/v1/connections`` API (synchronous path).
+
+Built on ``HttpHook`` of ``apache-airflow-providers-http``: it resolves the Airflow connection, sets HTTP
+Basic auth and builds the ``requests.Session``. On top of it, this hook
+
+- resolves the Airflow connection and builds the session once per hook, and reuses it for every call;
+- sends ``Accept: application/json;version=2`` and a User-Agent naming this package on every call;
+- puts a connect and a read timeout on every call;
+- retries 429 (honouring ``Retry-After``), 500, 502, 503, 504, network errors and unreadable answers with
+  bounded, jittered exponential back-off (``hooks.retry``), and never other 4xx;
+- never creates a connection twice: a create whose answer was lost is looked up before it is tried again;
+- turns every error answer into a typed exception carrying Fivetran's own code and message;
+- registers the API secret, ``refresh_token`` and ``client_secret`` with Airflow's secrets masker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import requests
+import tenacity
+from airflow.providers.http.hooks.http import HttpHook
+
+from airflow_spotify_fivetran.exceptions import (
+    FivetranError,
+    FivetranNotFoundError,
+    FivetranResponseError,
+    FivetranTransportError,
+)
+from airflow_spotify_fivetran.hooks.api import (
+    DEFAULT_CONN_ID,
+    DEFAULT_HOST,
+    OUR_EXTRAS,
+    CallSettings,
+    api_error,
+    connection_path,
+    default_headers,
+    envelope_data,
+    read_envelope,
+)
+from airflow_spotify_fivetran.hooks.retry import backoff_delay, lost_answer, retrying_kwargs
+from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value
+from airflow_spotify_fivetran.models import (
+    ConnectCardAnswer,
+    Connection,
+    ConnectionUpdate,
+    NewSpotifyAdsConnection,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection as AirflowConnection
+
+
+class FivetranHook(HttpHook):
+    """Call Fivetran's connection endpoints with typed models in and out.
+
+    :param fivetran_conn_id: Airflow connection of type ``fivetran``: login = API key, password = API secret,
+        host = API URL (default ``https://api.fivetran.com``). Extras ``connect_timeout``, ``read_timeout``
+        (seconds) and ``max_attempts`` set the defaults below.
+    :param connect_timeout: seconds to open a TCP connection (default 10).
+    :param read_timeout: seconds to wait for an answer (default 60).
+    :param max_attempts: attempts per call, the first included (default 5).
+    :param sleep: how to wait between attempts; tests may pass a recorder. Defaults to ``time.sleep``.
+    """
+
+    conn_name_attr = "fivetran_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "fivetran"
+    hook_name = "Fivetran"
+    default_host = DEFAULT_HOST
+    default_headers = default_headers()
+
+    def __init__(
+        self,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_attempts: int | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__(method="GET", http_conn_id=fivetran_conn_id)
+        self.fivetran_conn_id = fivetran_conn_id
+        self._overrides: dict[str, Any] = {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "max_attempts": max_attempts,
+        }
+        self._settings: CallSettings | None = None
+        self._session: requests.Session | None = None
+        self._sleep = sleep or time.sleep
+
+    # -- session: built once per hook ------------------------------------------------------------------
+
+    def get_conn(
+        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    ) -> requests.Session:
+        """The hook's ``requests.Session``, built (and the Airflow connection looked up) on first use only."""
+        if self._session is None:
+            self._session = super().get_conn(headers, extra_options)
+        return self._session
+
+    def _configure_session_from_auth(
+        self, session: requests.Session, connection: AirflowConnection
+    ) -> requests.Session:
+        mask_value(connection.password)
+        return super()._configure_session_from_auth(session, connection)  # type: ignore[arg-type]
+
+    def _configure_session_from_extra(
+        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
+    ) -> requests.Session:
+        self._settings = CallSettings.resolve(connection.extra_dejson, **self._overrides)
+        session = super()._configure_session_from_extra(session, connection, extra_options)
+        for key in OUR_EXTRAS:  # HttpHook sends unknown extras as headers; ours are settings
+            session.headers.pop(key, None)
+        return session
+
+    @property
+    def settings(self) -> CallSettings:
+        """Timeouts and retry budget in force (the Airflow connection is resolved on first access)."""
+        self.get_conn()
+        if self._settings is None:  # the connection had no extras
+            self._settings = CallSettings.resolve({}, **self._overrides)
+        return self._settings
+
+    def close(self) -> None:
+        """Close the HTTP session (its pooled TCP connections)."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- one call, with retries ---------------------------------------------------------------------------
+
+    def _send(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> tuple[int, str, Mapping[str, str]]:
+        session = self.get_conn()
+        settings = self.settings
+        try:
+            response = session.request(
+                method,
+                self.url_from_endpoint(path),
+                json=json,
+                params=params,
+                timeout=(settings.connect_timeout, settings.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise FivetranTransportError(
+                f"no answer within the timeout (connect {settings.connect_timeout:g} s, "
+                f"read {settings.read_timeout:g} s)",
+                method=method,
+                path=path,
+            ) from None
+        except requests.RequestException as exc:
+            raise FivetranTransportError(
+                f"connection failed ({type(exc).__name__})", method=method, path=path
+            ) from None
+        return response.status_code, response.text, response.headers
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        status, body, headers = self._send(method, path, json=json, params=params)
+        if status >= 300:
+            raise api_error(
+                status=status,
+                body=body,
+                method=method,
+                path=path,
+                conn_id=self.fivetran_conn_id,
+                headers=headers,
+                attempts=attempt,
+            )
+        return read_envelope(status=status, body=body, method=method, path=path)
+
+    def _retrying(self) -> tenacity.Retrying:
+        return tenacity.Retrying(
+            **retrying_kwargs(self.settings.max_attempts, sleep=self._sleep, before_sleep=self._log_retry)
+        )
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else backoff_delay(state.attempt_number, exc)
+        self.log.warning(
+            "Fivetran call failed (attempt %d of %d): %s; retrying in %.1f s",
+            state.attempt_number,
+            self.settings.max_attempts,
+            exc,
+            wait,
+        )
+
+    def call(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send one API call with the retry policy; return the answer's envelope (``code``, ``data``...)."""
+        for attempt in self._retrying():
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                return self._attempt(method, path, number, json=json, params=params)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _data(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return envelope_data(self.call(method, path, **kwargs), method=method, path=path, status=200)
+
+    # -- endpoints ------------------------------------------------------------------------------------------
+
+    def create_connection(self, request: NewSpotifyAdsConnection | Mapping[str, Any]) -> Connection:
+        """``POST /v1/connections``: create a connection; runs its setup tests unless told not to.
+
+        A lost answer (timeout, dropped connection, 5xx, garbled body) may hide a connection that was
+        created: before trying again, and after the last attempt, the connection is looked up by group and
+        schema and returned if it exists. So a retried create never makes a second connection.
+        """
+        model = (
+            request
+            if isinstance(request, NewSpotifyAdsConnection)
+            else NewSpotifyAdsConnection.from_api_dict(request)
+        )
+        body = model.to_wire()
+        mask_request_secrets(body)
+        group_id, schema = body["group_id"], body["config"]["schema"]
+        path = connection_path()
+        maybe_created = False
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    if maybe_created and (existing := self.find_connection(group_id, schema)):
+                        self.log.warning("The lost create did happen: adopting connection %s", existing.id)
+                        return existing
+                    try:
+                        envelope = self._attempt("POST", path, attempt.retry_state.attempt_number, json=body)
+                    except FivetranError as exc:
+                        maybe_created = maybe_created or lost_answer(exc)
+                        raise
+                    return Connection.from_api(envelope_data(envelope, method="POST", path=path, status=201))
+        except FivetranError:
+            if maybe_created and (existing := self.find_connection(group_id, schema)):
+                self.log.warning("The lost create did happen: adopting connection %s", existing.id)
+                return existing
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get_connection_details(self, connection_id: str) -> Connection:
+        """``GET /v1/connections/{id}``; raises ``FivetranNotFoundError`` for an unknown id."""
+        return Connection.from_api(self._data("GET", connection_path(connection_id)))
+
+    def list_connections(
+        self, *, group_id: str | None = None, schema: str | None = None, page_size: int = 100
+    ) -> Iterator[Connection]:
+        """``GET /v1/connections``, following ``next_cursor`` page after page (a lazy generator).
+
+        :param group_id: only connections of this group.
+        :param schema: only the connection whose schema is exactly this name.
+        :param page_size: ``limit`` of each page, 1 to 1000.
+        """
+        if not 1 <= page_size <= 1000:
+            raise ValueError(f"page_size must be between 1 and 1000, got {page_size}")
+        params: dict[str, Any] = {"limit": page_size}
+        if group_id:
+            params["group_id"] = group_id
+        if schema:
+            params["schema"] = schema
+        path = connection_path()
+        seen: set[str] = set()
+        while True:
+            data = self._data("GET", path, params=params)
+            items = data.get("items")
+            if not isinstance(items, list):
+                raise FivetranResponseError("list answer has no 'items' array", method="GET", path=path)
+            for item in items:
+                yield Connection.from_api(item)
+            cursor = data.get("next_cursor")
+            if not cursor:  # absent, null or "": the last page
+                return
+            if cursor in seen:
+                raise FivetranResponseError(f"pagination loops on cursor {cursor!r}", method="GET", path=path)
+            seen.add(cursor)
+            params["cursor"] = cursor
+
+    def find_connection(self, group_id: str, schema: str) -> Connection | None:
+        """The connection of ``group_id`` whose schema is ``schema``, or ``None``: one filtered list call."""
+        for connection in self.list_connections(group_id=group_id, schema=schema, page_size=10):
+            if connection.schema_ == schema and connection.group_id == group_id:
+                return connection
+        return None
+
+    def modify_connection(
+        self, connection_id: str, update: ConnectionUpdate | Mapping[str, Any]
+    ) -> Connection:
+        """``PATCH /v1/connections/{id}`` with only the fields of ``update``."""
+        model = update if isinstance(update, ConnectionUpdate) else ConnectionUpdate.from_api_dict(update)
+        body = model.to_wire()
+        mask_request_secrets(body)
+        return Connection.from_api(self._data("PATCH", connection_path(connection_id), json=body))
+
+    def run_setup_tests(
+        self,
+        connection_id: str,
+        *,
+        trust_certificates: bool | None = None,
+        trust_fingerprints: bool | None = None,
+    ) -> Connection:
+        """``POST /v1/connections/{id}/test``: run the setup tests now; the answer holds ``setup_tests``.
+
+        Failed tests are not an error here: read ``setup_tests`` and ``status.setup_state`` of the answer.
+        """
+        body: dict[str, bool] = {}
+        if trust_certificates is not None:
+            body["trust_certificates"] = trust_certificates
+        if trust_fingerprints is not None:
+            body["trust_fingerprints"] = trust_fingerprints
+        return Connection.from_api(self._data("POST", connection_path(connection_id, "test"), json=body))
+
+    def sync_connection(self, connection_id: str, *, force: bool = False) -> str:
+        """``POST /v1/connections/{id}/sync``: start a sync; returns Fivetran's message."""
+        envelope = self.call("POST", connection_path(connection_id, "sync"), json={"force": force})
+        return str(envelope.get("message") or "")
+
+    def resync_connection(self, connection_id: str, *, scope: Mapping[str, list[str]] | None = None) -> str:
+        """``POST /v1/connections/{id}/resync``: re-sync everything, or only ``scope`` ({schema: [tables]})."""
+        body = {"scope": dict(scope)} if scope else {}
+        envelope = self.call("POST", connection_path(connection_id, "resync"), json=body)
+        return str(envelope.get("message") or "")
+
+    def delete_connection(self, connection_id: str, *, missing_ok: bool = False) -> str:
+        """``DELETE /v1/connections/{id}``; with ``missing_ok`` an unknown id is not an error."""
+        try:
+            envelope = self.call("DELETE", connection_path(connection_id))
+        except FivetranNotFoundError:
+            if missing_ok:
+                return f"connection {connection_id} does not exist"
+            raise
+        return str(envelope.get("message") or "")
+
+    def create_connect_card(
+        self,
+        connection_id: str,
+        *,
+        redirect_uri: str,
+        hide_setup_guide: bool | None = None,
+        all_fields: bool | None = None,
+    ) -> ConnectCardAnswer:
+        """``POST /v1/connections/{id}/connect-card``: a Connect Card URI for a person to authorise in."""
+        config: dict[str, Any] = {"redirect_uri": redirect_uri}
+        if hide_setup_guide is not None:
+            config["hide_setup_guide"] = hide_setup_guide
+        if all_fields is not None:
+            config["all_fields"] = all_fields
+        path = connection_path(connection_id, "connect-card")
+        return ConnectCardAnswer.model_validate(
+            self._data("POST", path, json={"connect_card_config": config})
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's "Test" button: one list call with the stored key and secret."""
+        try:
+            self._data("GET", connection_path(), params={"limit": 1})
+        except FivetranError as exc:
+            return False, str(exc)
+        return True, "Fivetran accepted the API key and secret"
