@@ -1,0 +1,130 @@
+"""The decisions every wait shares: "done, failed, or keep waiting?".
+
+Pure functions of a connection as Fivetran answered it: no I/O, no clock, no sleeping. The sensors' ``poke``,
+the triggers' loops and the operators that wait all call these, so deferred and non-deferred runs of the
+same task cannot decide differently. Unknown states (Fivetran adds some over time) mean "keep waiting",
+with the reason saying what was seen; the wait's timeout bounds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from airflow_spotify_fivetran.exceptions import FailedTest
+
+if TYPE_CHECKING:
+    from airflow_spotify_fivetran.models import Connection
+
+
+class Verdict(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A verdict, the reason a person reads in the log, and the failing setup tests where there are any."""
+
+    verdict: Verdict
+    reason: str
+    failed_tests: tuple[FailedTest, ...] = field(default=())
+
+    @property
+    def done(self) -> bool:
+        return self.verdict is Verdict.DONE
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict is Verdict.FAILED
+
+
+BROKEN_GUIDANCE = (
+    "The connection is broken: it passed its setup tests once and fails them now, usually because the "
+    "Spotify credentials were revoked or the ad account access was removed. Re-authorize it (new auth via "
+    "the Connect Card or FivetranCreateConnectionOperator with on_drift='update'), then re-run the setup tests."
+)
+
+
+def failed_tests(connection: Connection) -> tuple[FailedTest, ...]:
+    """The setup tests of the answer that failed, in Fivetran's order."""
+    return tuple(test.to_failed_test() for test in connection.failed_tests)
+
+
+def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decision:
+    """Are the connection's setup tests passed (``setup_state`` connected)?
+
+    :param failures_are_final: whether failed tests end the wait. True when nothing outside Fivetran is
+        expected to fix them (the tests just ran on the credentials given); False when the task re-runs the
+        tests on each poke or waits for a person to finish the Connect Card, so a failure may still turn.
+    """
+    state = str(connection.status.setup_state)
+    failing = failed_tests(connection)
+    if state == "connected":
+        return Decision(Verdict.DONE, f"setup tests of {connection.id} passed (setup_state connected)")
+    if state == "broken":
+        return Decision(Verdict.FAILED, BROKEN_GUIDANCE, failing)
+    if state != "incomplete":
+        return Decision(Verdict.WAIT, f"unknown setup_state {state!r}; waiting for connected")
+    if failing and failures_are_final:
+        return Decision(
+            Verdict.FAILED,
+            f"setup tests of {connection.id} failed: " + "; ".join(str(t) for t in failing),
+            failing,
+        )
+    if failing:
+        return Decision(
+            Verdict.WAIT,
+            "setup tests still failing, waiting for them to pass: " + "; ".join(str(t) for t in failing),
+            failing,
+        )
+    return Decision(Verdict.WAIT, f"setup of {connection.id} incomplete; waiting for setup tests to pass")
+
+
+def _after(moment: datetime | None, baseline: datetime | None) -> bool:
+    return moment is not None and (baseline is None or moment > baseline)
+
+
+def sync_decision(
+    connection: Connection, *, baseline: datetime | None, fail_on_rescheduled: bool = False
+) -> Decision:
+    """Has the sync started after ``baseline`` finished?
+
+    :param baseline: the connection's last completion (``max(succeeded_at, failed_at)``) read before the
+        sync was requested; only a completion after it counts. ``None``: any completion counts.
+    :param fail_on_rescheduled: end the wait when Fivetran reschedules the sync (``rescheduled``) instead
+        of waiting for the rescheduled run.
+    """
+    succeeded, failed_at = connection.succeeded_at, connection.failed_at
+    state = str(connection.status.sync_state)
+    if (
+        failed_at is not None
+        and _after(failed_at, baseline)
+        and (succeeded is None or failed_at >= succeeded)
+    ):
+        return Decision(Verdict.FAILED, f"sync of {connection.id} failed at {failed_at.isoformat()}")
+    if succeeded is not None and _after(succeeded, baseline) and state != "syncing":
+        return Decision(Verdict.DONE, f"sync of {connection.id} succeeded at {succeeded.isoformat()}")
+    if state == "rescheduled":
+        when = connection.status.rescheduled_for
+        reason = (
+            f"sync of {connection.id} rescheduled by Fivetran for {when.isoformat() if when else 'later'}"
+        )
+        return Decision(Verdict.FAILED if fail_on_rescheduled else Verdict.WAIT, reason)
+    if state == "paused" or connection.paused:
+        return Decision(
+            Verdict.FAILED,
+            f"connection {connection.id} is paused, so the sync will not run; unpause it first",
+        )
+    if state in ("syncing", "scheduled"):
+        return Decision(Verdict.WAIT, f"sync of {connection.id} is {state}")
+    return Decision(Verdict.WAIT, f"unknown sync_state {state!r}; waiting for the sync to finish")
+
+
+def sync_baseline(connection: Connection) -> datetime | None:
+    """The latest completion time of a connection, before a sync is requested."""
+    moments = [m for m in (connection.succeeded_at, connection.failed_at) if m is not None]
+    return max(moments) if moments else None

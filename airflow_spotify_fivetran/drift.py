@@ -1,0 +1,146 @@
+"""How an existing connection differs from the one a task asks for: a pure comparison of wire shapes.
+
+``desired`` is the create body the task would send (``NewSpotifyAdsConnection.to_wire()``); ``actual`` is
+the connection as Fivetran answers it. Only fields the task sets are compared. Secrets are never compared
+(Fivetran does not echo them) and never appear in a drift item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Fixed when the connection is created: Fivetran refuses (or ignores) a change.
+IMMUTABLE_CONFIG = ("schema", "timeframe_months")
+#: Top-level fields a PATCH may change.
+MUTABLE_FIELDS = (
+    "paused",
+    "pause_after_trial",
+    "sync_frequency",
+    "daily_sync_time",
+    "schedule_type",
+    "data_delay_sensitivity",
+    "data_delay_threshold",
+    "networking_method",
+    "proxy_agent_id",
+    "private_link_id",
+    "hybrid_deployment_agent_id",
+)
+MUTABLE_CONFIG = ("sync_mode", "accounts", "report_list")
+WHY_IMMUTABLE = {
+    "schema": "the destination schema name is fixed when a connection is created",
+    "timeframe_months": "the historical sync window is fixed when a connection is created "
+    "(Fivetran: 'cannot be modified once the connector is created')",
+}
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One difference: the field's wire path, the value Fivetran holds and the value asked for."""
+
+    field: str
+    actual: Any
+    desired: Any
+    mutable: bool
+
+
+@dataclass(frozen=True)
+class Drift:
+    items: tuple[DriftItem, ...] = ()
+    patch: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.items
+
+    @property
+    def immutable(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if not i.mutable)
+
+    @property
+    def mutable(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if i.mutable)
+
+    def table(self) -> str:
+        """A readable table for a task log."""
+        if self.empty:
+            return "(no drift)"
+        width = max(len(i.field) for i in self.items)
+        lines = [f"{'field'.ljust(width)}  change      Fivetran has -> task wants"]
+        for item in self.items:
+            kind = "mutable" if item.mutable else "IMMUTABLE"
+            lines.append(f"{item.field.ljust(width)}  {kind.ljust(10)}  {item.actual!r} -> {item.desired!r}")
+        return "\n".join(lines)
+
+
+def _reports(value: Any) -> Any:
+    """Report lists compare by table, ignoring the order of reports and of fields."""
+    if not isinstance(value, list):
+        return value
+    normalised = {}
+    for report in value:
+        if isinstance(report, Mapping):
+            normalised[str(report.get("table", "")).lower()] = (
+                report.get("dimension"),
+                report.get("granularity"),
+                tuple(sorted(report.get("fields") or ())),
+            )
+    return normalised
+
+
+def _same(key: str, actual: Any, desired: Any) -> bool:
+    if key == "accounts":
+        return sorted(actual or []) == sorted(desired or [])
+    if key == "report_list":
+        return bool(_reports(actual) == _reports(desired))
+    if key == "sync_frequency" and actual is not None and desired is not None:
+        return int(actual) == int(desired)
+    return bool(actual == desired)
+
+
+def compute_drift(
+    desired: Mapping[str, Any], actual: Mapping[str, Any], *, ignore: Iterable[str] = ()
+) -> Drift:
+    """Compare a desired create body with an existing connection; return the differences and the PATCH.
+
+    :param ignore: wire paths (``paused``, ``config.accounts``) not to compare.
+    """
+    skip = frozenset(ignore)
+    items: list[DriftItem] = []
+    patch: dict[str, Any] = {}
+    desired_config: Mapping[str, Any] = desired.get("config") or {}
+    actual_config: Mapping[str, Any] = actual.get("config") or {}
+
+    for key in IMMUTABLE_CONFIG:
+        if f"config.{key}" in skip:
+            continue
+        if key in desired_config and not _same(key, actual_config.get(key), desired_config[key]):
+            items.append(DriftItem(f"config.{key}", actual_config.get(key), desired_config[key], False))
+
+    for key in MUTABLE_FIELDS:
+        if key not in desired or key in skip:
+            continue
+        if key == "daily_sync_time" and int(desired.get("sync_frequency") or 0) != 1440:
+            continue  # Fivetran keeps a daily time only with sync_frequency 1440
+        if not _same(key, actual.get(key), desired[key]):
+            items.append(DriftItem(key, actual.get(key), desired[key], True))
+            patch[key] = desired[key]
+
+    config_patch = {}
+    for key in MUTABLE_CONFIG:
+        if f"config.{key}" in skip:
+            continue
+        if key in desired_config and not _same(key, actual_config.get(key), desired_config[key]):
+            items.append(DriftItem(f"config.{key}", actual_config.get(key), desired_config[key], True))
+            config_patch[key] = desired_config[key]
+    if config_patch:
+        patch["config"] = config_patch
+    if "daily_sync_time" in patch and "sync_frequency" in desired:
+        patch.setdefault("sync_frequency", desired["sync_frequency"])
+    return Drift(tuple(items), patch)
+
+
+def why_immutable(item: DriftItem) -> str:
+    key = item.field.removeprefix("config.")
+    return WHY_IMMUTABLE.get(key, "it is fixed when a connection is created")

@@ -1,0 +1,62 @@
+"""What every task of this provider shares: the Fivetran connection id and a lazily built hook.
+
+The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on first use of ``hook`` inside
+``execute``/``poke``, so a DAG file that imports our operators pays none of it at parse time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import conf
+
+from airflow_spotify_fivetran.exceptions import FivetranWaitTimeoutError
+
+if TYPE_CHECKING:
+    from airflow_spotify_fivetran.decisions import Decision
+    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+
+DEFAULT_CONN_ID = "fivetran_default"
+
+
+def default_deferrable() -> bool:
+    """Airflow's ``[operators] default_deferrable`` (false unless the deployment says otherwise)."""
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+class FivetranHookMixin:
+    """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run."""
+
+    fivetran_conn_id: str
+
+    @cached_property
+    def hook(self) -> FivetranHook:
+        from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+
+        return FivetranHook(self.fivetran_conn_id)
+
+
+def wait_in_worker(
+    check: Callable[[], tuple[Decision, dict[str, Any]]],
+    *,
+    poll_interval: float,
+    timeout: float,
+    log: Any,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Decision, dict[str, Any]]:
+    """Poll ``check`` until its decision is not "wait" (for operators that wait without deferring)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        decision, result = check()
+        if decision.verdict != "wait":
+            return decision, result
+        log.info("%s", decision.reason)
+        if time.monotonic() + poll_interval > deadline:
+            raise FivetranWaitTimeoutError(
+                f"gave up waiting for {what} after {timeout:g} s: {decision.reason}"
+            )
+        sleep(poll_interval)

@@ -1,0 +1,189 @@
+"""``FivetranCreateConnectionOperator``: create the ``spotify_ads`` connection, or adopt the existing one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import BaseOperator
+
+from airflow_spotify_fivetran.exceptions import FivetranDriftError
+from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_spotify_fivetran.models import NewSpotifyAdsConnection
+
+OnDrift = Literal["update", "fail", "ignore"]
+ON_DRIFT_CHOICES = ("update", "fail", "ignore")
+
+
+class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
+    """Create a Fivetran ``spotify_ads`` connection; a re-run finds and adopts the one it made.
+
+    The group is first searched for a connection with the same schema (one list call). If there is none,
+    the connection is created (Fivetran runs its setup tests in that call). If there is one, it is adopted,
+    and the settings the task asks for are compared with those it has:
+
+    - differences Fivetran cannot apply (``config.schema``, ``config.timeframe_months``) fail the task with
+      the reason;
+    - other differences (schedule, reports, accounts, sync mode, paused, ...) are handled per ``on_drift``:
+      ``update`` sends one PATCH with only those fields, ``fail`` fails the task listing them, ``ignore``
+      logs them.
+
+    With ``plan_only`` the task logs what it would do and changes nothing.
+
+    :param connection: the create request: a ``NewSpotifyAdsConnection`` or the API-shaped dict of
+        Fivetran's create body (templated: values may come from params, Variables or XCom). Validated before
+        any call; a bad value fails the task naming the field.
+    :param spotify_conn_id: optional Airflow connection holding the Spotify credentials, so they never
+        appear in a DAG file: login = client id, password = client secret, extra ``refresh_token``.
+    :param on_drift: ``update`` (default), ``fail`` or ``ignore``.
+    :param ignore_drift_in: wire fields (``paused``, ``config.accounts``...) used when creating but never
+        compared on an adopted connection: e.g. ``paused`` when the connection is created paused and a later
+        task unpauses it.
+    :param reauthorize: on an adopted connection, also send ``auth`` (to repair a ``broken`` connection).
+    :param plan_only: log the plan (create, or the drift table) and change nothing.
+    :param fivetran_conn_id: the Airflow connection to Fivetran.
+    :return: (XCom) the Fivetran connection id; ``None`` in plan-only mode when nothing exists yet.
+    """
+
+    template_fields: Sequence[str] = ("connection", "spotify_conn_id", "fivetran_conn_id")
+    operator_extra_links = (FivetranConnectionLink(),)
+    ui_color = "#c9e4ff"
+
+    def __init__(
+        self,
+        *,
+        connection: NewSpotifyAdsConnection | Mapping[str, Any],
+        spotify_conn_id: str | None = None,
+        on_drift: OnDrift = "update",
+        ignore_drift_in: Sequence[str] = (),
+        reauthorize: bool = False,
+        plan_only: bool = False,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_drift not in ON_DRIFT_CHOICES:
+            raise ValueError(f"on_drift must be one of {', '.join(ON_DRIFT_CHOICES)}; got {on_drift!r}")
+        self.connection = connection
+        self.spotify_conn_id = spotify_conn_id
+        self.on_drift = on_drift
+        self.ignore_drift_in = tuple(ignore_drift_in)
+        self.reauthorize = reauthorize
+        self.plan_only = plan_only
+        self.fivetran_conn_id = fivetran_conn_id
+
+    def build_request(self) -> NewSpotifyAdsConnection:
+        """The validated create request (no call to Fivetran); raises ``FivetranInputError``."""
+        from airflow_spotify_fivetran.models import NewSpotifyAdsConnection
+
+        if isinstance(self.connection, NewSpotifyAdsConnection) and not self.spotify_conn_id:
+            return self.connection
+        body = (
+            self.connection.to_wire()
+            if isinstance(self.connection, NewSpotifyAdsConnection)
+            else dict(self.connection)
+        )
+        if self.spotify_conn_id:
+            body["auth"] = spotify_auth_from_connection(self.spotify_conn_id)
+        return NewSpotifyAdsConnection.from_api_dict(body)
+
+    def execute(self, context: Context) -> str | None:
+        from airflow_spotify_fivetran.drift import compute_drift, why_immutable
+        from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets
+        from airflow_spotify_fivetran.summaries import setup_tests_table
+
+        request = self.build_request()
+        desired = request.to_wire()
+        mask_request_secrets(desired)
+        group_id, schema = desired["group_id"], desired["config"]["schema"]
+
+        existing = self.hook.find_connection(group_id, schema)
+        if existing is None:
+            if self.plan_only:
+                self.log.info(
+                    "Plan: create spotify_ads connection %r in group %s (plan only: not done)",
+                    schema,
+                    group_id,
+                )
+                return None
+            created = self.hook.create_connection(request)
+            FivetranConnectionLink.persist(context, dashboard_url(created.id))
+            self.log.info(
+                "Created connection %s (schema %r, group %s); setup_state %s\n%s",
+                created.id,
+                schema,
+                group_id,
+                created.status.setup_state,
+                setup_tests_table(created.setup_tests or ()),
+            )
+            return created.id
+
+        FivetranConnectionLink.persist(context, dashboard_url(existing.id))
+        actual = existing.model_dump(mode="json", by_alias=True)
+        drift = compute_drift(desired, actual, ignore=self.ignore_drift_in)
+        self.log.info(
+            "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",
+            existing.id,
+            schema,
+            group_id,
+            drift.table(),
+        )
+        if drift.immutable:
+            reasons = "; ".join(
+                f"{item.field} cannot change: {why_immutable(item)}" for item in drift.immutable
+            )
+            raise FivetranDriftError(
+                f"Connection {existing.id} differs from the request in fields Fivetran cannot change. "
+                f"{reasons}. Create a connection with another schema name instead."
+            )
+        patch = dict(drift.patch)
+        if self.reauthorize and "auth" in desired:
+            patch["auth"] = desired["auth"]
+        if self.plan_only:
+            self.log.info("Plan only: would PATCH %s", sorted(patch) or "nothing")
+            return existing.id
+        if drift.mutable and self.on_drift == "fail":
+            raise FivetranDriftError(
+                f"Connection {existing.id} differs from the request (on_drift='fail'):\n{drift.table()}"
+            )
+        if drift.mutable and self.on_drift == "ignore":
+            self.log.warning("Leaving the drift of connection %s as it is (on_drift='ignore')", existing.id)
+            patch = {k: v for k, v in patch.items() if k == "auth"}
+        if patch:
+            updated = self.hook.modify_connection(existing.id, patch)
+            self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
+            if "auth" in patch:
+                self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
+        return existing.id
+
+
+def spotify_auth_from_connection(conn_id: str) -> dict[str, Any]:
+    """The ``auth`` object from an Airflow connection: login = client id, password = client secret,
+    extra ``refresh_token``."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    refresh_token = conn.extra_dejson.get("refresh_token")
+    missing = [
+        name
+        for name, value in (
+            ("login", conn.login),
+            ("password", conn.password),
+            ("refresh_token", refresh_token),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError(
+            f"Airflow connection {conn_id!r} lacks {', '.join(missing)}: login = Spotify client id, "
+            'password = client secret, extra {"refresh_token": ...}'
+        )
+    return {
+        "refresh_token": refresh_token,
+        "client_access": {"client_id": conn.login, "client_secret": conn.password},
+    }

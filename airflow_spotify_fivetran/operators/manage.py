@@ -1,0 +1,88 @@
+"""Operators around a connection's life: delete it (teardown), and its Connect Card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_spotify_fivetran.links import FivetranConnectCardLink, FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class FivetranDeleteConnectionOperator(FivetranHookMixin, BaseOperator):
+    """Delete a connection (e.g. as a teardown task).
+
+    :param connection_id: the Fivetran connection id (templated).
+    :param missing_ok: succeed when the connection does not exist (default True: a re-run is harmless).
+    :return: (XCom) Fivetran's message.
+    """
+
+    template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id")
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        missing_ok: bool = True,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.connection_id = connection_id
+        self.missing_ok = missing_ok
+        self.fivetran_conn_id = fivetran_conn_id
+
+    def execute(self, context: Context) -> str:
+        message = self.hook.delete_connection(self.connection_id, missing_ok=self.missing_ok)
+        self.log.info("Delete %s: %s", self.connection_id, message)
+        return message
+
+
+class FivetranConnectCardOperator(FivetranHookMixin, BaseOperator):
+    """Create a Connect Card for a connection made without ``auth``, for a person to authorise it.
+
+    The card's URI is returned (XCom) and shown as the task's "Fivetran Connect Card" link; a
+    ``FivetranSetupTestsSensor(wait_for_connect_card=True)`` downstream waits until the person is done.
+
+    :param connection_id: the Fivetran connection id (templated).
+    :param redirect_uri: where the browser goes once the card is finished (http or https URL).
+    :param hide_setup_guide: hide Fivetran's setup guide in the card.
+    :return: (XCom) ``{"connection_id", "connect_card_uri"}``.
+    """
+
+    template_fields: Sequence[str] = ("connection_id", "redirect_uri", "fivetran_conn_id")
+    operator_extra_links = (FivetranConnectionLink(), FivetranConnectCardLink())
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        redirect_uri: str,
+        hide_setup_guide: bool | None = None,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.connection_id = connection_id
+        self.redirect_uri = redirect_uri
+        self.hide_setup_guide = hide_setup_guide
+        self.fivetran_conn_id = fivetran_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
+        card = self.hook.create_connect_card(
+            self.connection_id, redirect_uri=self.redirect_uri, hide_setup_guide=self.hide_setup_guide
+        )
+        uri = card.connect_card.uri if card.connect_card else None
+        if not uri:
+            from airflow_spotify_fivetran.exceptions import FivetranResponseError
+
+            raise FivetranResponseError("the connect-card answer holds no connect_card.uri")
+        FivetranConnectCardLink.persist(context, uri)
+        self.log.info("Connect Card for %s: open %s to authorise the connection", self.connection_id, uri)
+        return {"connection_id": self.connection_id, "connect_card_uri": uri}

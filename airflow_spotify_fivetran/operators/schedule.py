@@ -1,0 +1,145 @@
+"""``FivetranSetScheduleOperator``: set when a connection syncs, sending only what changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
+from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_spotify_fivetran.models import Schedule
+
+SCHEDULE_FIELDS = ("sync_frequency", "daily_sync_time", "schedule_type", "paused")
+
+
+def desired_schedule(
+    *,
+    sync_frequency: int | str | None,
+    daily_sync_time: str | dt.time | None,
+    time_zone: str | None,
+    schedule_type: str | None,
+    paused: bool | None,
+) -> Schedule:
+    """Validate the schedule a task asks for, before any call; raises ``FivetranInputError`` naming the field.
+
+    ``daily_sync_time`` is converted from ``time_zone`` to the UTC hour Fivetran stores, and needs
+    ``sync_frequency`` 1440 in the same task (Fivetran keeps a daily time only for daily syncs).
+    """
+    from airflow_spotify_fivetran.models import Schedule
+    from airflow_spotify_fivetran.models.schedule import to_fivetran_daily_sync_time
+
+    if daily_sync_time is not None and str(sync_frequency) != "1440":
+        raise FivetranInputError(
+            [
+                InputProblem(
+                    "daily_sync_time",
+                    f"{daily_sync_time!s} is only kept by Fivetran with sync_frequency 1440 (daily): "
+                    f"set sync_frequency=1440 in this task (got {sync_frequency!r})",
+                    daily_sync_time,
+                )
+            ],
+            what="schedule",
+        )
+    values = {
+        "sync_frequency": sync_frequency,
+        "daily_sync_time": (
+            to_fivetran_daily_sync_time(daily_sync_time, time_zone) if daily_sync_time is not None else None
+        ),
+        "schedule_type": schedule_type,
+        "paused": paused,
+    }
+    given = {key: value for key, value in values.items() if value is not None}
+    if not given:
+        raise FivetranInputError(
+            [InputProblem("", "give at least one of " + ", ".join(SCHEDULE_FIELDS))], what="schedule"
+        )
+    return Schedule.from_api_dict(given)
+
+
+class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
+    """Set a connection's schedule: ``sync_frequency``, ``daily_sync_time``, ``schedule_type``, ``paused``.
+
+    Only what differs from the connection's current schedule is sent, in one PATCH; when nothing differs
+    no change is sent at all. The schedule is validated before any call: ``daily_sync_time`` needs
+    ``sync_frequency=1440`` in the same task.
+
+    :param connection_id: the Fivetran connection id (templated).
+    :param sync_frequency: minutes between syncs: 1, 5, 15, 30, 60, 120, 180, 360, 480, 720 or 1440.
+    :param daily_sync_time: the daily sync hour: ``"14:00"`` or ``datetime.time(14)``; Fivetran stores UTC.
+    :param time_zone: IANA zone of ``daily_sync_time`` (e.g. ``"Europe/Berlin"``), converted to the UTC hour
+        (refused where the zone's offset is not a whole hour).
+    :param schedule_type: ``auto`` or ``manual``.
+    :param paused: pause (True) or unpause (False) the connection.
+    :param current_schedule: the schedule as an upstream task just read it (the setup sensor pushes it
+        under the XCom key ``schedule``); saves the read of the connection. ``None``: read it now.
+    :return: (XCom) the resulting schedule ``{"sync_frequency", "daily_sync_time", "schedule_type", "paused"}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "connection_id",
+        "sync_frequency",
+        "daily_sync_time",
+        "time_zone",
+        "schedule_type",
+        "paused",
+        "current_schedule",
+        "fivetran_conn_id",
+    )
+    operator_extra_links = (FivetranConnectionLink(),)
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        sync_frequency: int | str | None = None,
+        daily_sync_time: str | dt.time | None = None,
+        time_zone: str | None = None,
+        schedule_type: str | None = None,
+        paused: bool | None = None,
+        current_schedule: Mapping[str, Any] | None = None,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.connection_id = connection_id
+        self.sync_frequency = sync_frequency
+        self.daily_sync_time = daily_sync_time
+        self.time_zone = time_zone
+        self.schedule_type = schedule_type
+        self.paused = paused
+        self.current_schedule = current_schedule
+        self.fivetran_conn_id = fivetran_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_spotify_fivetran.models import Schedule, schedule_changes
+        from airflow_spotify_fivetran.summaries import schedule_summary
+
+        desired = desired_schedule(
+            sync_frequency=self.sync_frequency,
+            daily_sync_time=self.daily_sync_time,
+            time_zone=self.time_zone,
+            schedule_type=self.schedule_type,
+            paused=self.paused,
+        )
+        FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
+        if isinstance(self.current_schedule, Mapping) and self.current_schedule:
+            current: dict[str, Any] = {key: self.current_schedule.get(key) for key in SCHEDULE_FIELDS}
+            self.log.info("Current schedule (as read upstream): %s", current)
+        else:
+            current = schedule_summary(self.hook.get_connection_details(self.connection_id))
+        patch = schedule_changes(desired, Schedule.model_construct(**current))
+        if not patch:
+            self.log.info("Schedule of %s is already as asked: nothing to change", self.connection_id)
+            return current
+        updated = self.hook.modify_connection(self.connection_id, patch)
+        result = schedule_summary(updated)
+        self.log.info("Schedule of %s set (%s): now %s", self.connection_id, ", ".join(sorted(patch)), result)
+        return result

@@ -1,0 +1,278 @@
+"""Sensors that wait for a Fivetran connection: setup tests passed, or a sync finished.
+
+Both check once in the worker; if the answer is "keep waiting" they either defer to a trigger
+(``deferrable=True``: the wait costs no worker slot) or poke (``mode="reschedule"`` by default, which
+frees the slot between pokes). Poke, trigger and the first check call the same decision function of
+``airflow_spotify_fivetran.decisions``, with the same flags, so both ways decide alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_spotify_fivetran.exceptions import (
+    FivetranConnectionBrokenError,
+    FivetranError,
+    FivetranSetupTestsFailedError,
+    FivetranSyncFailedError,
+    FivetranWaitTimeoutError,
+)
+from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin, default_deferrable
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
+
+    from airflow_spotify_fivetran.decisions import Decision
+
+#: XCom key under which the setup sensor also pushes the connection's schedule as it saw it.
+SCHEDULE_XCOM_KEY = "schedule"
+
+
+class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
+    """Check, then defer or poke; subclasses give the check, the trigger and the failure."""
+
+    template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id")
+    operator_extra_links = (FivetranConnectionLink(),)
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        fivetran_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool | None = None,
+        poke_interval: float = 30,
+        timeout: float = 60 * 60,
+        mode: str = "reschedule",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, timeout=timeout, mode=mode, **kwargs)
+        self.connection_id = connection_id
+        self.fivetran_conn_id = fivetran_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+
+    # -- subclasses --------------------------------------------------------------------------------------
+    def check(self) -> tuple[Decision, dict[str, Any]]:
+        """One look at the connection: the decision and the task's result if it is done."""
+        raise NotImplementedError
+
+    def trigger(self, end_time: datetime) -> BaseTrigger:
+        raise NotImplementedError
+
+    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+        raise NotImplementedError
+
+    def on_done(self, context: Context, result: dict[str, Any]) -> None:
+        """Hook for pushing extra XComs once the wait succeeded."""
+
+    def prepare(self, context: Context) -> None:
+        """Hook run at the start of every ``execute`` (each reschedule runs it again)."""
+
+    # -- the two ways of waiting ------------------------------------------------------------------------
+    def execute(self, context: Context) -> Any:
+        FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
+        self.prepare(context)
+        if not self.deferrable:
+            return super().execute(context)
+        decision, result = self.check()
+        if decision.done:
+            self.on_done(context, result)
+            return result
+        if decision.failed:
+            raise self.failure(decision.reason, _event_of(decision))
+        self.log.info(
+            "%s; deferring (poll every %g s, up to %g s)", decision.reason, self.poke_interval, self.timeout
+        )
+        end_time = datetime.now(UTC) + timedelta(seconds=self.timeout)
+        self.defer(
+            trigger=self.trigger(end_time),
+            method_name="execute_complete",
+            # A backstop: the trigger itself ends at end_time with a clear "timeout" event.
+            timeout=timedelta(seconds=self.timeout + self.poke_interval + 60),
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        decision, result = self.check()
+        if decision.failed:
+            raise self.failure(decision.reason, _event_of(decision))
+        if decision.done:
+            self.on_done(context, result)
+            return PokeReturnValue(is_done=True, xcom_value=result)
+        self.log.info("%s", decision.reason)
+        return False
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resume after the trigger: validate its event; succeed, or fail with the trigger's message."""
+        from airflow_spotify_fivetran.triggers.events import ERROR, SUCCESS, TIMEOUT, read_event
+
+        payload = read_event(event, expected_connection_id=self.connection_id)
+        if payload["status"] == SUCCESS:
+            result = payload.get("result") or {"connection_id": self.connection_id}
+            self.log.info("%s", payload.get("message"))
+            self.on_done(context, result)
+            return result
+        if payload["status"] == TIMEOUT:
+            raise FivetranWaitTimeoutError(payload.get("message") or "the wait timed out")
+        if payload["status"] == ERROR:
+            raise FivetranError(
+                f"waiting for connection {self.connection_id} failed: {payload.get('message')}"
+            )
+        raise self.failure(str(payload.get("message")), payload)
+
+
+def _event_of(decision: Decision) -> dict[str, Any]:
+    return {
+        "failed_tests": [
+            {"title": t.title, "status": t.status, "message": t.message} for t in decision.failed_tests
+        ]
+    }
+
+
+class FivetranSetupTestsSensor(_FivetranWaitSensor):
+    """Wait until the connection's setup tests pass (``status.setup_state`` is ``connected``).
+
+    Failing tests end the wait at once with each failing test's title and message, unless something
+    outside may still fix them: with ``retest_on_poke`` (credentials or account access granted later) the
+    tests are re-run on every poke and the sensor waits; with ``wait_for_connect_card`` it waits for a
+    person to finish the Connect Card. A ``broken`` connection always fails, with guidance.
+
+    :param connection_id: the Fivetran connection id (templated; e.g. the create task's XCom).
+    :param retest_on_poke: re-run the setup tests (``POST .../test``) on each poke instead of reading them.
+    :param wait_for_connect_card: keep waiting while tests fail, for a person to authorise in the card.
+    :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``).
+    :param poke_interval: seconds between checks (also the trigger's poll interval).
+    :param timeout: seconds before the wait fails (default one hour).
+    :param mode: ``reschedule`` (default) or ``poke`` when not deferrable.
+    :return: (XCom) ``{"connection_id", "setup_state", "setup_tests": [...], "schedule": {...}}``; the
+        schedule is also pushed under the XCom key ``schedule``.
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        retest_on_poke: bool = False,
+        wait_for_connect_card: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(connection_id=connection_id, **kwargs)
+        self.retest_on_poke = retest_on_poke
+        self.wait_for_connect_card = wait_for_connect_card
+
+    @property
+    def failures_are_final(self) -> bool:
+        return not (self.retest_on_poke or self.wait_for_connect_card)
+
+    def check(self) -> tuple[Decision, dict[str, Any]]:
+        from airflow_spotify_fivetran.decisions import setup_decision
+        from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
+
+        connection = self.hook.get_connection_details(self.connection_id)
+        decision = setup_decision(connection, failures_are_final=self.failures_are_final)
+        if decision.verdict == "wait" and self.retest_on_poke:
+            # Read first, re-test only when needed: a connected connection costs one GET and no
+            # setup-test request (those have a rate limit of their own).
+            connection = self.hook.run_setup_tests(self.connection_id)
+            decision = setup_decision(connection, failures_are_final=self.failures_are_final)
+        self.log.info(
+            "Setup tests of %s:\n%s", self.connection_id, setup_tests_table(connection.setup_tests or ())
+        )
+        return decision, setup_summary(connection)
+
+    def trigger(self, end_time: datetime) -> BaseTrigger:
+        from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger
+
+        return FivetranSetupTestsTrigger(
+            connection_id=self.connection_id,
+            fivetran_conn_id=self.fivetran_conn_id,
+            poll_interval=self.poke_interval,
+            end_time=end_time.isoformat(),
+            retest=self.retest_on_poke,
+            failures_are_final=self.failures_are_final,
+        )
+
+    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+        from airflow_spotify_fivetran.decisions import BROKEN_GUIDANCE
+        from airflow_spotify_fivetran.triggers.events import failed_tests_of
+
+        if message == BROKEN_GUIDANCE:
+            return FivetranConnectionBrokenError(f"Connection {self.connection_id}: {message}")
+        return FivetranSetupTestsFailedError(
+            self.connection_id,
+            failed_tests_of(event),
+            hint="Fix the credentials or the ad account access named above, then re-run this task "
+            "(or set retest_on_poke=True to wait for the fix).",
+        )
+
+    def on_done(self, context: Context, result: dict[str, Any]) -> None:
+        if "schedule" in result:
+            context["ti"].xcom_push(key=SCHEDULE_XCOM_KEY, value=result["schedule"])
+
+
+class FivetranSyncSensor(_FivetranWaitSensor):
+    """Wait until a sync of the connection completes after ``baseline``.
+
+    :param baseline: only a completion (``succeeded_at`` or ``failed_at``) after this moment counts; an
+        ISO-8601 string or datetime (templated: ``FivetranSyncOperator`` returns it). ``None``: the start of
+        the DAG run, so a sync completing after the run began counts (stable across reschedules).
+    :param fail_on_rescheduled: fail when Fivetran reschedules the sync instead of waiting for it.
+    :param timeout: seconds before the wait fails (default 12 hours).
+    :return: (XCom) ``{"connection_id", "sync_state", "succeeded_at", "failed_at"}``.
+    """
+
+    template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id", "baseline")
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        baseline: str | datetime | None = None,
+        fail_on_rescheduled: bool = False,
+        timeout: float = 12 * 60 * 60,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(connection_id=connection_id, timeout=timeout, **kwargs)
+        self.baseline = baseline
+        self.fail_on_rescheduled = fail_on_rescheduled
+
+    def prepare(self, context: Context) -> None:
+        if self.baseline is None:
+            dag_run = context.get("dag_run")
+            started = getattr(dag_run, "start_date", None) or datetime.now(UTC)
+            self.baseline = started.isoformat()
+
+    def _baseline(self) -> datetime | None:
+        if isinstance(self.baseline, datetime):
+            return self.baseline
+        return datetime.fromisoformat(self.baseline) if self.baseline else None
+
+    def check(self) -> tuple[Decision, dict[str, Any]]:
+        from airflow_spotify_fivetran.decisions import sync_decision
+        from airflow_spotify_fivetran.summaries import sync_summary
+
+        connection = self.hook.get_connection_details(self.connection_id)
+        decision = sync_decision(
+            connection, baseline=self._baseline(), fail_on_rescheduled=self.fail_on_rescheduled
+        )
+        return decision, sync_summary(connection)
+
+    def trigger(self, end_time: datetime) -> BaseTrigger:
+        from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger
+
+        baseline = self._baseline()
+        return FivetranSyncTrigger(
+            connection_id=self.connection_id,
+            fivetran_conn_id=self.fivetran_conn_id,
+            poll_interval=self.poke_interval,
+            end_time=end_time.isoformat(),
+            baseline=baseline.isoformat() if baseline else None,
+            fail_on_rescheduled=self.fail_on_rescheduled,
+        )
+
+    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+        return FivetranSyncFailedError(f"Connection {self.connection_id}: {message}")

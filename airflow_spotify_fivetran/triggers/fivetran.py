@@ -1,0 +1,199 @@
+"""Triggers polling a Fivetran connection until a decision of ``decisions`` says done or failed.
+
+Each trigger opens one HTTP session for its whole run (``FivetranAsyncHook``), polls with
+``asyncio.sleep`` between calls, and ends with exactly one event. It gives up at ``end_time`` with a
+``timeout`` event, and on an error the hook could not retry away with an ``error`` event carrying the
+message. The hook and the decisions are imported inside ``run``: the triggerer pays for them, a DAG file
+does not.
+
+Triggers only read, with one deliberate exception: ``FivetranSetupTestsTrigger(retest=True)`` re-runs the
+setup tests (``POST .../test``) on each poll. Re-running tests changes nothing but the test results, so a
+triggerer restart that replays the trigger is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_event, problem_event
+
+if TYPE_CHECKING:
+    from airflow_spotify_fivetran.decisions import Decision
+    from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
+    from airflow_spotify_fivetran.models import Connection
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _FivetranPollTrigger(BaseTrigger):
+    """Shared loop: fetch, decide, sleep; subclasses say how to fetch and how to decide."""
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        fivetran_conn_id: str,
+        poll_interval: float,
+        end_time: str | None,
+    ) -> None:
+        super().__init__()
+        self.connection_id = connection_id
+        self.fivetran_conn_id = fivetran_conn_id
+        self.poll_interval = float(poll_interval)
+        self.end_time = end_time
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "connection_id": self.connection_id,
+            "fivetran_conn_id": self.fivetran_conn_id,
+            "poll_interval": self.poll_interval,
+            "end_time": self.end_time,
+        }
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return f"{type(self).__module__}.{type(self).__qualname__}", self._kwargs()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.serialize() == self.serialize()
+
+    def __hash__(self) -> int:
+        return hash(self.serialize()[0])
+
+    async def _fetch(self, hook: FivetranAsyncHook) -> Connection:
+        return await hook.get_connection_details(self.connection_id)
+
+    def _decide(self, connection: Connection) -> Decision:
+        raise NotImplementedError
+
+    def _result(self, connection: Connection) -> dict[str, Any]:
+        return {"connection_id": connection.id}
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_spotify_fivetran.decisions import Verdict
+        from airflow_spotify_fivetran.exceptions import FivetranError
+        from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
+
+        deadline = _parse_time(self.end_time)
+        try:
+            async with FivetranAsyncHook(self.fivetran_conn_id) as hook:
+                while True:
+                    connection = await self._fetch(hook)
+                    decision = self._decide(connection)
+                    if decision.verdict is not Verdict.WAIT:
+                        result = self._result(connection)
+                        yield TriggerEvent(decision_event(self.connection_id, decision, result))
+                        return
+                    self.log.info("%s", decision.reason)
+                    if (
+                        deadline is not None
+                        and datetime.now(UTC) + timedelta(seconds=self.poll_interval) > deadline
+                    ):
+                        yield TriggerEvent(
+                            problem_event(
+                                self.connection_id,
+                                TIMEOUT,
+                                f"gave up waiting at {self.end_time}: {decision.reason}",
+                            )
+                        )
+                        return
+                    await asyncio.sleep(self.poll_interval)
+        except FivetranError as exc:
+            yield TriggerEvent(problem_event(self.connection_id, ERROR, str(exc)))
+
+
+class FivetranSetupTestsTrigger(_FivetranPollTrigger):
+    """Wait until the connection's setup tests pass (``setup_state`` connected).
+
+    :param retest: re-run the setup tests on every poll (for credentials or access granted later).
+    :param failures_are_final: end the wait as soon as a test fails (see ``decisions.setup_decision``).
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        fivetran_conn_id: str,
+        poll_interval: float,
+        end_time: str | None,
+        retest: bool = False,
+        failures_are_final: bool = False,
+    ) -> None:
+        super().__init__(
+            connection_id=connection_id,
+            fivetran_conn_id=fivetran_conn_id,
+            poll_interval=poll_interval,
+            end_time=end_time,
+        )
+        self.retest = retest
+        self.failures_are_final = failures_are_final
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "retest": self.retest, "failures_are_final": self.failures_are_final}
+
+    async def _fetch(self, hook: FivetranAsyncHook) -> Connection:
+        if self.retest:
+            return await hook.run_setup_tests(self.connection_id)
+        return await hook.get_connection_details(self.connection_id)
+
+    def _decide(self, connection: Connection) -> Decision:
+        from airflow_spotify_fivetran.decisions import setup_decision
+
+        return setup_decision(connection, failures_are_final=self.failures_are_final)
+
+    def _result(self, connection: Connection) -> dict[str, Any]:
+        from airflow_spotify_fivetran.summaries import setup_summary
+
+        return setup_summary(connection)
+
+
+class FivetranSyncTrigger(_FivetranPollTrigger):
+    """Wait until a sync requested after ``baseline`` (ISO time, or None) completes.
+
+    :param baseline: the connection's last completion before the sync was requested.
+    :param fail_on_rescheduled: end the wait with a failure when Fivetran reschedules the sync.
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_id: str,
+        fivetran_conn_id: str,
+        poll_interval: float,
+        end_time: str | None,
+        baseline: str | None,
+        fail_on_rescheduled: bool = False,
+    ) -> None:
+        super().__init__(
+            connection_id=connection_id,
+            fivetran_conn_id=fivetran_conn_id,
+            poll_interval=poll_interval,
+            end_time=end_time,
+        )
+        self.baseline = baseline
+        self.fail_on_rescheduled = fail_on_rescheduled
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            **super()._kwargs(),
+            "baseline": self.baseline,
+            "fail_on_rescheduled": self.fail_on_rescheduled,
+        }
+
+    def _decide(self, connection: Connection) -> Decision:
+        from airflow_spotify_fivetran.decisions import sync_decision
+
+        return sync_decision(
+            connection, baseline=_parse_time(self.baseline), fail_on_rescheduled=self.fail_on_rescheduled
+        )
+
+    def _result(self, connection: Connection) -> dict[str, Any]:
+        from airflow_spotify_fivetran.summaries import sync_summary
+
+        return sync_summary(connection)
