@@ -27,10 +27,10 @@ pytest: venv
 test: lint pytest
 
 demo: venv
-	$(BIN)/python -m airflow_spotify_fivetran.demo
+	$(BIN)/python scripts/demo.py
 
 demo-fleet: venv
-	$(BIN)/python -m airflow_spotify_fivetran.demo --fleet
+	$(BIN)/python scripts/demo.py --fleet
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
