@@ -148,32 +148,34 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def read_envelope(*, status: int, body: str, method: str, path: str) -> dict[str, Any]:
+def read_envelope(*, status: int, body: str, method: str, path: str, attempts: int = 1) -> dict[str, Any]:
     """Parse a 2xx answer's envelope ``{"code": "Success", "message": ..., "data": ...}``.
 
     Raises ``FivetranResponseError`` (a clear message, never a ``KeyError``) when the body is not JSON,
-    is truncated, is not an object, or does not say ``Success``.
+    is truncated, is not an object, or does not say ``Success``. ``attempts`` (the number of this attempt)
+    is named in the message from the second attempt on, as API and transport errors do.
     """
+    tail = f" (after {attempts} attempts)" if attempts > 1 else ""
     try:
         payload = json.loads(body)
     except ValueError:
         snippet = " ".join(body.split())[:120]
         raise FivetranResponseError(
-            f"answer is not valid JSON (truncated or not JSON): {snippet!r}",
+            f"answer is not valid JSON (truncated or not JSON): {snippet!r}{tail}",
             method=method,
             path=path,
             status=status,
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("code"), str):
         raise FivetranResponseError(
-            "answer is not Fivetran's envelope (an object with 'code')",
+            f"answer is not Fivetran's envelope (an object with 'code'){tail}",
             method=method,
             path=path,
             status=status,
         )
     if payload["code"] != "Success":
         raise FivetranResponseError(
-            f"answer says {payload['code']}: {payload.get('message') or '(no message)'}",
+            f"answer says {payload['code']}: {payload.get('message') or '(no message)'}{tail}",
             method=method,
             path=path,
             status=status,

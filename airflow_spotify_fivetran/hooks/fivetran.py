@@ -134,7 +134,13 @@ class FivetranHook(HttpHook):
     # -- one call, with retries ---------------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        attempt: int = 1,
     ) -> tuple[int, str, Mapping[str, str]]:
         session = self.get_conn()
         settings = self.settings
@@ -153,10 +159,11 @@ class FivetranHook(HttpHook):
                 f"read {settings.read_timeout:g} s)",
                 method=method,
                 path=path,
+                attempts=attempt,
             ) from None
         except requests.RequestException as exc:
             raise FivetranTransportError(
-                f"connection failed ({type(exc).__name__})", method=method, path=path
+                f"connection failed ({type(exc).__name__})", method=method, path=path, attempts=attempt
             ) from None
         return response.status_code, response.text, response.headers
 
@@ -169,7 +176,7 @@ class FivetranHook(HttpHook):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        status, body, headers = self._send(method, path, json=json, params=params)
+        status, body, headers = self._send(method, path, json=json, params=params, attempt=attempt)
         if status >= 300:
             raise api_error(
                 status=status,
@@ -180,7 +187,7 @@ class FivetranHook(HttpHook):
                 headers=headers,
                 attempts=attempt,
             )
-        return read_envelope(status=status, body=body, method=method, path=path)
+        return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
@@ -211,6 +218,10 @@ class FivetranHook(HttpHook):
     def _data(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return envelope_data(self.call(method, path, **kwargs), method=method, path=path, status=200)
 
+    def _connection(self, method: str, path: str, **kwargs: Any) -> Connection:
+        # method and path name the call in the error when the answer is not a usable connection
+        return Connection.from_api(self._data(method, path, **kwargs), method=method, path=path)
+
     # -- endpoints ------------------------------------------------------------------------------------------
 
     def create_connection(self, request: NewSpotifyAdsConnection | Mapping[str, Any]) -> Connection:
@@ -238,10 +249,16 @@ class FivetranHook(HttpHook):
                         return existing
                     try:
                         envelope = self._attempt("POST", path, attempt.retry_state.attempt_number, json=body)
+                        # Parsed inside the try: a 2xx whose data we cannot read is a lost answer too
+                        # (the connection exists), so the next attempt must look it up, not POST again.
+                        return Connection.from_api(
+                            envelope_data(envelope, method="POST", path=path, status=201),
+                            method="POST",
+                            path=path,
+                        )
                     except FivetranError as exc:
                         maybe_created = maybe_created or lost_answer(exc)
                         raise
-                    return Connection.from_api(envelope_data(envelope, method="POST", path=path, status=201))
         except FivetranError:
             if maybe_created and (existing := self.find_connection(group_id, schema)):
                 self.log.warning("The lost create did happen: adopting connection %s", existing.id)
@@ -251,7 +268,7 @@ class FivetranHook(HttpHook):
 
     def get_connection_details(self, connection_id: str) -> Connection:
         """``GET /v1/connections/{id}``; raises ``FivetranNotFoundError`` for an unknown id."""
-        return Connection.from_api(self._data("GET", connection_path(connection_id)))
+        return self._connection("GET", connection_path(connection_id))
 
     def list_connections(
         self, *, group_id: str | None = None, schema: str | None = None, page_size: int = 100
@@ -277,10 +294,14 @@ class FivetranHook(HttpHook):
             if not isinstance(items, list):
                 raise FivetranResponseError("list answer has no 'items' array", method="GET", path=path)
             for item in items:
-                yield Connection.from_api(item)
+                yield Connection.from_api(item, method="GET", path=path)
             cursor = data.get("next_cursor")
             if not cursor:  # absent, null or "": the last page
                 return
+            if not isinstance(cursor, str):
+                raise FivetranResponseError(
+                    f"list answer has a next_cursor that is not a string: {cursor!r}", method="GET", path=path
+                )
             if cursor in seen:
                 raise FivetranResponseError(f"pagination loops on cursor {cursor!r}", method="GET", path=path)
             seen.add(cursor)
@@ -300,7 +321,7 @@ class FivetranHook(HttpHook):
         model = update if isinstance(update, ConnectionUpdate) else ConnectionUpdate.from_api_dict(update)
         body = model.to_wire()
         mask_request_secrets(body)
-        return Connection.from_api(self._data("PATCH", connection_path(connection_id), json=body))
+        return self._connection("PATCH", connection_path(connection_id), json=body)
 
     def run_setup_tests(
         self,
@@ -318,7 +339,7 @@ class FivetranHook(HttpHook):
             body["trust_certificates"] = trust_certificates
         if trust_fingerprints is not None:
             body["trust_fingerprints"] = trust_fingerprints
-        return Connection.from_api(self._data("POST", connection_path(connection_id, "test"), json=body))
+        return self._connection("POST", connection_path(connection_id, "test"), json=body)
 
     def sync_connection(self, connection_id: str, *, force: bool = False) -> str:
         """``POST /v1/connections/{id}/sync``: start a sync; returns Fivetran's message."""
@@ -356,8 +377,9 @@ class FivetranHook(HttpHook):
         if all_fields is not None:
             config["all_fields"] = all_fields
         path = connection_path(connection_id, "connect-card")
-        return ConnectCardAnswer.model_validate(
-            self._data("POST", path, json={"connect_card_config": config})
+        # from_api, not model_validate: a garbled answer is a FivetranResponseError, not a pydantic error
+        return ConnectCardAnswer.from_api(
+            self._data("POST", path, json={"connect_card_config": config}), method="POST", path=path
         )
 
     def test_connection(self) -> tuple[bool, str]:

@@ -141,10 +141,11 @@ class FivetranAsyncHook(HttpAsyncHook):
                 f"read {settings.read_timeout:g} s)",
                 method=method,
                 path=path,
+                attempts=attempt,
             ) from None
         except aiohttp.ClientError as exc:
             raise FivetranTransportError(
-                f"connection failed ({type(exc).__name__})", method=method, path=path
+                f"connection failed ({type(exc).__name__})", method=method, path=path, attempts=attempt
             ) from None
         if status >= 300:
             raise api_error(
@@ -156,7 +157,7 @@ class FivetranAsyncHook(HttpAsyncHook):
                 headers=headers,
                 attempts=attempt,
             )
-        return read_envelope(status=status, body=body, method=method, path=path)
+        return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
 
     async def call(self, method: str, path: str, *, json: Any = None) -> dict[str, Any]:
         """One API call with the shared retry policy; waits with ``asyncio.sleep`` only."""
@@ -173,10 +174,12 @@ class FivetranAsyncHook(HttpAsyncHook):
         """``GET /v1/connections/{id}``."""
         path = connection_path(connection_id)
         envelope = await self.call("GET", path)
-        return Connection.from_api(envelope_data(envelope, method="GET", path=path, status=200))
+        data = envelope_data(envelope, method="GET", path=path, status=200)
+        return Connection.from_api(data, method="GET", path=path)
 
     async def run_setup_tests(self, connection_id: str) -> Connection:
         """``POST /v1/connections/{id}/test``: re-run the setup tests (idempotent, so safe in a trigger)."""
         path = connection_path(connection_id, "test")
         envelope = await self.call("POST", path, json={})
-        return Connection.from_api(envelope_data(envelope, method="POST", path=path, status=200))
+        data = envelope_data(envelope, method="POST", path=path, status=200)
+        return Connection.from_api(data, method="POST", path=path)
