@@ -16,6 +16,7 @@ from airflow_spotify_fivetran import __version__
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
     FivetranResponseError,
+    FivetranTransportError,
     api_error_class,
 )
 
@@ -96,7 +97,10 @@ def _hint(status: int, code: str | None, conn_id: str) -> str | None:
     if status == 409:
         return "A connection with this schema already exists in the group, or a sync is running"
     if status == 429:
-        return "Fivetran's rate limit was hit; lower the parallelism or raise the retry budget"
+        return (
+            "Fivetran's rate limit was hit; lower the parallelism of these tasks (a pool, or "
+            "max_active_tis_per_dag) or spread them over time"
+        )
     return None
 
 
@@ -189,3 +193,41 @@ def envelope_data(envelope: Mapping[str, Any], *, method: str, path: str, status
     if not isinstance(data, dict):
         raise FivetranResponseError("answer has no 'data' object", method=method, path=path, status=status)
     return data
+
+
+def read_answer(
+    *,
+    status: int,
+    body: str,
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    conn_id: str,
+    attempt: int,
+) -> dict[str, Any]:
+    """One answer, as both hooks read it: the envelope of a success, or the typed error of a failure."""
+    if status >= 300:
+        raise api_error(
+            status=status,
+            body=body,
+            method=method,
+            path=path,
+            conn_id=conn_id,
+            headers=headers,
+            attempts=attempt,
+        )
+    return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
+
+
+def no_answer(
+    settings: CallSettings, *, method: str, path: str, attempt: int, cause: BaseException | None = None
+) -> FivetranTransportError:
+    """The error for a call that got no answer: a timeout (``cause`` None) or a failed connection."""
+    if cause is None:
+        message = (
+            f"no answer within the timeout (connect {settings.connect_timeout:g} s, "
+            f"read {settings.read_timeout:g} s)"
+        )
+    else:
+        message = f"connection failed ({type(cause).__name__})"
+    return FivetranTransportError(message, method=method, path=path, attempts=attempt)

@@ -27,18 +27,17 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranError,
     FivetranNotFoundError,
     FivetranResponseError,
-    FivetranTransportError,
 )
 from airflow_spotify_fivetran.hooks.api import (
     DEFAULT_CONN_ID,
     DEFAULT_HOST,
     OUR_EXTRAS,
     CallSettings,
-    api_error,
     connection_path,
     default_headers,
     envelope_data,
-    read_envelope,
+    no_answer,
+    read_answer,
 )
 from airflow_spotify_fivetran.hooks.retry import backoff_delay, lost_answer, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value
@@ -154,17 +153,9 @@ class FivetranHook(HttpHook):
                 allow_redirects=False,
             )
         except requests.Timeout:
-            raise FivetranTransportError(
-                f"no answer within the timeout (connect {settings.connect_timeout:g} s, "
-                f"read {settings.read_timeout:g} s)",
-                method=method,
-                path=path,
-                attempts=attempt,
-            ) from None
+            raise no_answer(settings, method=method, path=path, attempt=attempt) from None
         except requests.RequestException as exc:
-            raise FivetranTransportError(
-                f"connection failed ({type(exc).__name__})", method=method, path=path, attempts=attempt
-            ) from None
+            raise no_answer(settings, method=method, path=path, attempt=attempt, cause=exc) from None
         return response.status_code, response.text, response.headers
 
     def _attempt(
@@ -177,17 +168,15 @@ class FivetranHook(HttpHook):
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         status, body, headers = self._send(method, path, json=json, params=params, attempt=attempt)
-        if status >= 300:
-            raise api_error(
-                status=status,
-                body=body,
-                method=method,
-                path=path,
-                conn_id=self.fivetran_conn_id,
-                headers=headers,
-                attempts=attempt,
-            )
-        return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
+        return read_answer(
+            status=status,
+            body=body,
+            headers=headers,
+            method=method,
+            path=path,
+            conn_id=self.fivetran_conn_id,
+            attempt=attempt,
+        )
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(

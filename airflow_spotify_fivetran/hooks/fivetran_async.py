@@ -17,17 +17,16 @@ import aiohttp
 import tenacity
 from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
 
-from airflow_spotify_fivetran.exceptions import FivetranTransportError
 from airflow_spotify_fivetran.hooks.api import (
     DEFAULT_CONN_ID,
     DEFAULT_HOST,
     OUR_EXTRAS,
     CallSettings,
-    api_error,
     connection_path,
     default_headers,
     envelope_data,
-    read_envelope,
+    no_answer,
+    read_answer,
 )
 from airflow_spotify_fivetran.hooks.retry import retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_value
@@ -135,29 +134,18 @@ class FivetranAsyncHook(HttpAsyncHook):
             async with client.request(method, path.lstrip("/"), json=json, allow_redirects=False) as response:
                 status, body, headers = response.status, await response.text(), response.headers
         except TimeoutError:
-            settings = self.settings
-            raise FivetranTransportError(
-                f"no answer within the timeout (connect {settings.connect_timeout:g} s, "
-                f"read {settings.read_timeout:g} s)",
-                method=method,
-                path=path,
-                attempts=attempt,
-            ) from None
+            raise no_answer(self.settings, method=method, path=path, attempt=attempt) from None
         except aiohttp.ClientError as exc:
-            raise FivetranTransportError(
-                f"connection failed ({type(exc).__name__})", method=method, path=path, attempts=attempt
-            ) from None
-        if status >= 300:
-            raise api_error(
-                status=status,
-                body=body,
-                method=method,
-                path=path,
-                conn_id=self.fivetran_conn_id,
-                headers=headers,
-                attempts=attempt,
-            )
-        return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
+            raise no_answer(self.settings, method=method, path=path, attempt=attempt, cause=exc) from None
+        return read_answer(
+            status=status,
+            body=body,
+            headers=headers,
+            method=method,
+            path=path,
+            conn_id=self.fivetran_conn_id,
+            attempt=attempt,
+        )
 
     async def call(self, method: str, path: str, *, json: Any = None) -> dict[str, Any]:
         """One API call with the shared retry policy; waits with ``asyncio.sleep`` only."""
