@@ -9,7 +9,11 @@ The story it plays: the Spotify ad accounts are not yet readable by the demo cre
 connection is created, so its "ad account access" setup test fails; the setup sensor defers (its trigger
 re-runs the tests), a Spotify admin grants access a moment later (the demo does this through the
 simulator's control API), the trigger sees the tests pass, and the DAG schedules and unpauses the
-connection. ``--fleet`` runs the fleet DAG instead. Exits non-zero if anything failed.
+connection.
+
+``--fleet`` runs the fleet DAG instead (``make demo-fleet``): it provisions every connection of
+``example_dags/spotify_ads_fleet.yaml`` (two Spotify apps, so two Airflow connections), twice, and prints a
+table of the fleet as Fivetran holds it. Exits non-zero if anything failed.
 """
 
 from __future__ import annotations
@@ -67,14 +71,22 @@ class Simulator:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+def spotify_conn(client_id: str, client_secret: str, refresh_token: str) -> str:
+    """An Airflow connection (JSON) holding Spotify credentials."""
+    return json.dumps(
+        {
+            "conn_type": "generic",
+            "login": client_id,
+            "password": client_secret,
+            "extra": {"refresh_token": refresh_token},
+        }
+    )
+
+
 def airflow_env(home: Path, sim: Simulator) -> dict[str, str]:
+    from airflow_spotify_fivetran.simulator import OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REFRESH_TOKEN
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "AIRFLOW__"))}
-    spotify = {
-        "conn_type": "generic",
-        "login": sim.info["client_id"],
-        "password": sim.info["client_secret"],
-        "extra": {"refresh_token": sim.info["refresh_token"]},
-    }
     env.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -83,7 +95,13 @@ def airflow_env(home: Path, sim: Simulator) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW_CONN_FIVETRAN_DEFAULT": sim.info["AIRFLOW_CONN_FIVETRAN_DEFAULT"],
-            "AIRFLOW_CONN_SPOTIFY_ADS_CREDENTIALS": json.dumps(spotify),
+            "AIRFLOW_CONN_SPOTIFY_ADS_CREDENTIALS": spotify_conn(
+                sim.info["client_id"], sim.info["client_secret"], sim.info["refresh_token"]
+            ),
+            # The fleet's podcast team uses a second Spotify app (see spotify_ads_fleet.yaml).
+            "AIRFLOW_CONN_SPOTIFY_ADS_PODCASTS": spotify_conn(
+                OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REFRESH_TOKEN
+            ),
             "SPOTIFY_ADS_POKE_INTERVAL": "1",
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
@@ -126,9 +144,38 @@ def print_connection(conn: dict[str, Any]) -> None:
     )
 
 
+def print_fleet(connections: list[dict[str, Any]]) -> None:
+    rows = [("schema", "connection id", "setup state", "accounts", "sync", "daily (UTC)", "paused")]
+    for conn in sorted(connections, key=lambda c: c["schema"]):
+        config = conn.get("config") or {}
+        accounts = ",".join(config.get("accounts") or []) or str(config.get("sync_mode"))
+        rows.append(
+            (
+                conn["schema"],
+                conn["id"],
+                str((conn.get("status") or {}).get("setup_state")),
+                accounts,
+                f"{conn.get('sync_frequency')} min",
+                str(conn.get("daily_sync_time")),
+                str(conn.get("paused")),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
 def print_calls(title: str, requests: list[dict[str, Any]]) -> None:
     counts = Counter(f"{r['method']} {r['route'] if 'route' in r else r['path']}" for r in requests)
     print(f"  {title}: {len(requests)} API calls  ({', '.join(f'{n}x {k}' for k, n in counts.items())})")
+
+
+def fleet_schemas() -> list[str]:
+    """The schemas the shipped fleet spec provisions."""
+    from airflow_spotify_fivetran.fleet import load_fleet_spec, plan_fleet
+
+    spec = load_fleet_spec(REPO / "example_dags" / "spotify_ads_fleet.yaml")
+    return sorted(entry.schema for entry in plan_fleet(spec))
 
 
 def main() -> int:
@@ -140,7 +187,10 @@ def main() -> int:
     scenario = json.loads((REPO / "scripts" / "demo_scenario.json").read_text())
     home = Path(tempfile.mkdtemp(prefix="spotify-ads-demo-"))
     scenario_file = home / "scenario.json"
-    scenario_file.write_text(json.dumps({k: v for k, v in scenario.items() if k != "later"}))
+    # The provisioning story holds back ad account access until the sensor waits; the fleet runs with the
+    # simulator's default Spotify side (both demo apps can read their accounts from the start).
+    dropped = {"later", "spotify"} if args.fleet else {"later"}
+    scenario_file.write_text(json.dumps({k: v for k, v in scenario.items() if k not in dropped}))
     log = home / "airflow.log"
     started = time.monotonic()
     sim = Simulator(scenario_file)
@@ -157,8 +207,11 @@ def main() -> int:
         dag_args = [] if args.fleet else ["-c", conf]
 
         stop = threading.Event()
-        granter = threading.Thread(target=grant_access_when_waiting, args=(sim, scenario, stop), daemon=True)
-        granter.start()
+        if not args.fleet:
+            granter = threading.Thread(
+                target=grant_access_when_waiting, args=(sim, scenario, stop), daemon=True
+            )
+            granter.start()
         print(f"Run 1: airflow dags test {dag_id}")
         code = run([str(BIN / "airflow"), "dags", "test", dag_id, *dag_args], env, log)
         stop.set()
@@ -174,15 +227,22 @@ def main() -> int:
             raise RuntimeError(f"the re-run exited {code}")
 
         print("\nWhat Fivetran now holds:")
-        for conn in connections_after:
-            print_connection(conn)
+        if args.fleet:
+            print_fleet(connections_after)
+        else:
+            for conn in connections_after:
+                print_connection(conn)
         print()
         print_calls("run 1 (fresh)", calls)
         print_calls("run 2 (re-run)", rerun_calls)
         deferrals = log.read_text().count("Pausing task as DEFERRED")
-        print(
-            f"  the setup wait deferred {deferrals} time(s); its trigger re-ran the setup tests until they passed"
-        )
+        if args.fleet:
+            print(f"  the setup waits deferred {deferrals} time(s) (tests that pass at create need no wait)")
+        else:
+            print(
+                f"  the setup wait deferred {deferrals} time(s); its trigger re-ran the setup tests until "
+                "they passed"
+            )
         changes = [r for r in rerun_calls if r["method"] != "GET" and not r["path"].endswith("/test")]
         problems = []
         if changes:
@@ -201,6 +261,11 @@ def main() -> int:
             problems.append("the setup sensor never deferred")
         if len(connections_after) != len(connections) or not connections_after:
             problems.append("the re-run created or lost connections")
+        if args.fleet:
+            expected = fleet_schemas()
+            held = sorted(conn["schema"] for conn in connections_after)
+            if held != expected:
+                problems.append(f"the fleet spec lists {expected}, Fivetran holds {held}")
         if problems:
             raise RuntimeError("; ".join(problems))
         ok = True

@@ -1,0 +1,151 @@
+"""Provision a fleet of Fivetran Spotify Ads connections, one per ad account or team, from a YAML spec.
+
+The spec (``spotify_ads_fleet.yaml`` next to this file; the ``spec_path`` param names another) lists the
+connections: a ``defaults`` block, then one entry per connection that overrides it, in the shape of
+Fivetran's create request. Secrets never go in the spec: each entry names an Airflow connection
+(``spotify_conn_id``) that holds its Spotify credentials. See ``airflow_spotify_fivetran.fleet`` for the format.
+
+Tasks:
+
+1. ``validate_spec`` reads the spec and validates all of it before any call to Fivetran: every entry's
+   create request and schedule, unique names, unique schemas per group, and that each named Airflow
+   connection exists with a client id, client secret and refresh token. A bad spec fails this task with
+   every problem listed by entry and field (``connections[3] (podcasts): config.accounts: ...``); nothing is
+   created.
+2. ``provision`` is a task group mapped over the entries (``.expand_kwargs``): one instance per
+   connection, each running
+
+   - ``create_connection``: creates the connection paused, or adopts it when a connection with that schema
+     already exists in the group (so a re-run creates nothing);
+   - ``wait_for_setup_tests`` (deferrable): waits in the triggerer until the setup tests pass, re-running
+     them, so ad account access granted after creation still counts;
+   - ``schedule_and_unpause``: sets the entry's schedule and unpauses, sending only what differs.
+
+   Each instance depends only on its own tasks: an entry that fails (a group that does not exist, tests that
+   never pass) stops only its own instance; every other entry is still created, tested and scheduled.
+
+Rate limits and parallelism: at most ``FLEET_PARALLELISM`` instances of each task run at once
+(``max_active_tis_per_dag``), and ``max_active_runs=1`` keeps two runs from racing to create the same
+connection. Fivetran limits setup-test requests (create, re-test) to 250 a minute: the hook retries a 429
+after the ``Retry-After`` Fivetran sends, and the waits re-test every ``poke_interval`` seconds per
+connection, so keep ``connections x 60 / poke_interval`` well under that. To share one budget between
+several DAGs, give these tasks an Airflow pool (``pool="fivetran"``) as well.
+
+Nothing happens at parse time: this file reads no spec and calls no API; the hook and the spec loader are
+imported inside the tasks.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Param, task, task_group
+
+from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator, FivetranSetScheduleOperator
+from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
+
+#: The spec shipped next to this file; ``spec_path`` may name another (relative paths start here).
+SPEC_FILE = "spotify_ads_fleet.yaml"
+#: At most this many instances of each task of the mapped group run at once.
+FLEET_PARALLELISM = 4
+
+
+#: The schedule task's arguments an entry may set (see ``airflow_spotify_fivetran.fleet``).
+SCHEDULE_KEYS = ("sync_frequency", "daily_sync_time", "time_zone", "schedule_type", "paused")
+
+
+def provision_kwargs(entry: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of one ``provision`` group instance, from one validated entry of the spec."""
+    schedule = entry["schedule"]
+    return {
+        "connection": entry["connection"],
+        "spotify_conn_id": entry["spotify_conn_id"],
+        **{key: schedule.get(key) for key in SCHEDULE_KEYS},
+    }
+
+
+with DAG(
+    dag_id="spotify_ads_fleet",
+    description="Create, test, schedule and unpause many Fivetran Spotify Ads connections from a YAML spec",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["fivetran", "spotify_ads", "fleet", "example"],
+    params={
+        "spec_path": Param(
+            SPEC_FILE,
+            type="string",
+            description="Fleet spec (YAML); a relative path is read from this DAG's folder",
+        ),
+    },
+) as dag:
+
+    @task(task_id="validate_spec")
+    def validate_spec(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Read and validate the whole spec; return one JSON entry per connection (no secrets)."""
+        from airflow_spotify_fivetran.fleet import load_fleet_spec, plan_fleet, summarize_plan
+        from airflow_spotify_fivetran.operators.create import spotify_auth_from_connection
+
+        path = Path(str((params or {}).get("spec_path") or SPEC_FILE))
+        if not path.is_absolute():
+            path = Path(__file__).resolve().parent / path
+
+        def check_connection(conn_id: str) -> None:
+            spotify_auth_from_connection(conn_id)  # raises without revealing any value
+
+        entries = plan_fleet(load_fleet_spec(path), check_connection=check_connection)
+        print(f"Fleet spec {path}: {len(entries)} connections\n{summarize_plan(entries)}")
+        return [entry.to_dict() for entry in entries]
+
+    @task_group(group_id="provision")
+    def provision(
+        connection: Any,
+        spotify_conn_id: Any,
+        sync_frequency: Any,
+        daily_sync_time: Any,
+        time_zone: Any,
+        schedule_type: Any,
+        paused: Any,
+    ) -> None:
+        """One connection: create (or adopt), wait for its setup tests, schedule. One instance per entry,
+        so an entry that fails stops only its own tasks."""
+        create = FivetranCreateConnectionOperator(
+            task_id="create_connection",
+            connection=connection,
+            spotify_conn_id=spotify_conn_id,
+            # `paused` is only how a connection starts; the schedule task owns it from then on.
+            ignore_drift_in=["paused"],
+            on_drift="update",
+            max_active_tis_per_dag=FLEET_PARALLELISM,
+            map_index_template="{{ task.connection['config']['schema'] }}",
+        )
+        connection_id: Any = create.output  # the connection's id, pulled from XCom when a task runs
+        wait = FivetranSetupTestsSensor(
+            task_id="wait_for_setup_tests",
+            connection_id=connection_id,
+            retest_on_poke=True,  # ad account access granted after creation still counts
+            deferrable=True,
+            poke_interval=float(os.environ.get("SPOTIFY_ADS_POKE_INTERVAL", "30")),
+            timeout=60 * 60,
+            max_active_tis_per_dag=FLEET_PARALLELISM,
+            map_index_template="{{ task.connection_id }}",
+        )
+        setup: Any = wait.output  # the wait's result, holding the schedule it saw
+        FivetranSetScheduleOperator(
+            task_id="schedule_and_unpause",
+            connection_id=connection_id,
+            sync_frequency=sync_frequency,
+            daily_sync_time=daily_sync_time,
+            time_zone=time_zone,
+            schedule_type=schedule_type,
+            paused=paused,
+            current_schedule=setup["schedule"],  # as the wait just read it: saves a call
+            max_active_tis_per_dag=FLEET_PARALLELISM,
+            map_index_template="{{ task.connection_id }}",
+        )
+
+    provision.expand_kwargs(validate_spec().map(provision_kwargs))
