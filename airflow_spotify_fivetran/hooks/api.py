@@ -15,8 +15,10 @@ from urllib.parse import quote
 from airflow_spotify_fivetran import __version__
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
+    FivetranInputError,
     FivetranResponseError,
     FivetranTransportError,
+    InputProblem,
     api_error_class,
 )
 
@@ -39,14 +41,29 @@ def default_headers() -> dict[str, str]:
     return {"Accept": ACCEPT, "User-Agent": USER_AGENT}
 
 
-def connection_path(connection_id: str = "", action: str = "") -> str:
-    """``/v1/connections[/{id}[/{action}]]`` with the id escaped, so an odd id cannot change the route."""
-    path = "/v1/connections"
-    if connection_id:
-        path += "/" + quote(connection_id, safe="")
-    if action:
-        path += "/" + action
-    return path
+CONNECTIONS_PATH = "/v1/connections"
+
+
+def connection_path(connection_id: str, action: str = "") -> str:
+    """``/v1/connections/{id}[/{action}]`` with the id escaped, so an odd id cannot change the route.
+
+    An empty or missing id is refused before any call: it would otherwise turn a GET, PATCH or DELETE of
+    one connection into one on the whole collection.
+    """
+    if not isinstance(connection_id, str) or not connection_id.strip():
+        raise FivetranInputError(
+            [
+                InputProblem(
+                    "connection_id",
+                    f"{connection_id!r} is not a Fivetran connection id (an upstream task may have returned "
+                    "None, e.g. a create task in plan_only mode)",
+                    connection_id,
+                )
+            ],
+            what="connection id",
+        )
+    path = f"{CONNECTIONS_PATH}/{quote(connection_id, safe='')}"
+    return f"{path}/{action}" if action else path
 
 
 @dataclass(frozen=True)

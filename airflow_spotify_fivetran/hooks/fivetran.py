@@ -29,6 +29,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranResponseError,
 )
 from airflow_spotify_fivetran.hooks.api import (
+    CONNECTIONS_PATH,
     DEFAULT_CONN_ID,
     DEFAULT_HOST,
     OUR_EXTRAS,
@@ -43,6 +44,7 @@ from airflow_spotify_fivetran.hooks.retry import backoff_delay, lost_answer, ret
 from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value
 from airflow_spotify_fivetran.models import (
     ConnectCardAnswer,
+    ConnectCardConfig,
     Connection,
     ConnectionUpdate,
     NewSpotifyAdsConnection,
@@ -228,7 +230,7 @@ class FivetranHook(HttpHook):
         body = model.to_wire()
         mask_request_secrets(body)
         group_id, schema = body["group_id"], body["config"]["schema"]
-        path = connection_path()
+        path = CONNECTIONS_PATH
         maybe_created = False
         try:
             for attempt in self._retrying():
@@ -275,7 +277,7 @@ class FivetranHook(HttpHook):
             params["group_id"] = group_id
         if schema:
             params["schema"] = schema
-        path = connection_path()
+        path = CONNECTIONS_PATH
         seen: set[str] = set()
         while True:
             data = self._data("GET", path, params=params)
@@ -360,11 +362,9 @@ class FivetranHook(HttpHook):
         all_fields: bool | None = None,
     ) -> ConnectCardAnswer:
         """``POST /v1/connections/{id}/connect-card``: a Connect Card URI for a person to authorise in."""
-        config: dict[str, Any] = {"redirect_uri": redirect_uri}
-        if hide_setup_guide is not None:
-            config["hide_setup_guide"] = hide_setup_guide
-        if all_fields is not None:
-            config["all_fields"] = all_fields
+        given = {"redirect_uri": redirect_uri, "hide_setup_guide": hide_setup_guide, "all_fields": all_fields}
+        # Validated before the call: an ftp:// or relative redirect is refused naming the field.
+        config = ConnectCardConfig.from_api_dict({k: v for k, v in given.items() if v is not None}).to_wire()
         path = connection_path(connection_id, "connect-card")
         # from_api, not model_validate: a garbled answer is a FivetranResponseError, not a pydantic error
         return ConnectCardAnswer.from_api(
@@ -374,7 +374,7 @@ class FivetranHook(HttpHook):
     def test_connection(self) -> tuple[bool, str]:
         """Airflow's "Test" button: one list call with the stored key and secret."""
         try:
-            self._data("GET", connection_path(), params={"limit": 1})
+            self._data("GET", CONNECTIONS_PATH, params={"limit": 1})
         except FivetranError as exc:
             return False, str(exc)
         return True, "Fivetran accepted the API key and secret"

@@ -1,9 +1,11 @@
-"""``FivetranAsyncHook``: the read-only, non-blocking path that triggers use in the triggerer's event loop.
+"""``FivetranAsyncHook``: the non-blocking path that triggers use in the triggerer's event loop.
 
-Built on ``HttpAsyncHook``, which resolves the Airflow connection asynchronously (once per hook). Calls go
-through one ``aiohttp.ClientSession`` per hook, opened by ``async with FivetranAsyncHook(...) as hook`` and
-reused for every poll of a trigger run, with the same timeouts, retry policy, headers and error types as the
-synchronous ``FivetranHook``. Nothing here sleeps except ``asyncio.sleep``, and no call blocks the loop.
+Built on ``HttpAsyncHook``, which resolves the Airflow connection asynchronously. Calls go through an
+``aiohttp.ClientSession`` taken by ``async with FivetranAsyncHook(...) as hook`` and reused for every poll of
+a trigger run. Hooks of the same Airflow connection in the same event loop share that session
+(``session_pool``): a thousand waiting triggers resolve the connection once and hold a bounded pool of
+sockets. Same timeouts, retry policy, headers and error types as the synchronous ``FivetranHook``. Nothing
+here sleeps except ``asyncio.sleep``, and no call blocks the loop.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from airflow_spotify_fivetran.hooks.api import (
 )
 from airflow_spotify_fivetran.hooks.retry import retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_value
+from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
 from airflow_spotify_fivetran.models import Connection
 
 
@@ -70,7 +73,7 @@ class FivetranAsyncHook(HttpAsyncHook):
             "max_attempts": max_attempts,
         }
         self._settings: CallSettings | None = None
-        self._client: aiohttp.ClientSession | None = None
+        self._lease: Lease | None = None
 
     def _remember_credentials(self, login: str, password: str | None) -> None:
         token = base64.b64encode(f"{login}:{password or ''}".encode("latin1")).decode("ascii")
@@ -95,21 +98,29 @@ class FivetranAsyncHook(HttpAsyncHook):
             raise RuntimeError("call `await hook.config()` (or enter the hook) before reading its settings")
         return self._settings
 
+    async def _build_session(self) -> tuple[aiohttp.ClientSession, object]:
+        """A session for this hook's connection; the Airflow connection is resolved here, once."""
+        config = await self.config()
+        settings = self.settings
+        headers = {**default_headers(), **(config.headers or {})}
+        if self._authorization:
+            headers["Authorization"] = self._authorization
+        session = aiohttp.ClientSession(
+            base_url=config.base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(connect=settings.connect_timeout, sock_read=settings.read_timeout),
+            connector=new_connector(),
+            cookie_jar=aiohttp.DummyCookieJar(),  # Fivetran sets no cookies; don't keep a jar per session
+        )
+        return session, settings
+
     async def _client_session(self) -> aiohttp.ClientSession:
-        if self._client is None or self._client.closed:
-            config = await self.config()
-            settings = self.settings
-            headers = {**default_headers(), **(config.headers or {})}
-            if self._authorization:
-                headers["Authorization"] = self._authorization
-            self._client = aiohttp.ClientSession(
-                base_url=config.base_url.rstrip("/") + "/",
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(
-                    connect=settings.connect_timeout, sock_read=settings.read_timeout
-                ),
-            )
-        return self._client
+        if self._lease is None:
+            key = (self.fivetran_conn_id, tuple(sorted(self._overrides.items())))
+            self._lease = await POOL.acquire(key, self._build_session)
+            assert isinstance(self._lease.context, CallSettings)
+            self._settings = self._lease.context
+        return self._lease.session
 
     async def __aenter__(self) -> FivetranAsyncHook:
         await self._client_session()
@@ -124,9 +135,10 @@ class FivetranAsyncHook(HttpAsyncHook):
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        """Give the shared session back (it closes when its last user leaves)."""
+        if self._lease is not None:
+            lease, self._lease = self._lease, None
+            await POOL.release(lease)
 
     async def _attempt(self, method: str, path: str, attempt: int, *, json: Any = None) -> dict[str, Any]:
         client = await self._client_session()
@@ -149,7 +161,7 @@ class FivetranAsyncHook(HttpAsyncHook):
 
     async def call(self, method: str, path: str, *, json: Any = None) -> dict[str, Any]:
         """One API call with the shared retry policy; waits with ``asyncio.sleep`` only."""
-        await self.config()
+        await self._client_session()
         async for attempt in tenacity.AsyncRetrying(**retrying_kwargs(self.settings.max_attempts)):
             with attempt:
                 number = attempt.retry_state.attempt_number

@@ -532,7 +532,7 @@ def test_control_a_valid_create_does_reach_the_simulator(
     assert [e["method"] for e in simulator.control.requests()] == ["GET", "POST"]
 
 
-# --- known gaps: these still reach the API (strict xfail: they start failing once fixed) ----------------------
+# --- ids and Connect Card redirects, refused in the hook before any call ---------------------------------------
 
 
 def _connect_card(redirect_uri: str) -> Any:
@@ -566,12 +566,6 @@ def _delete(connection_id: Any) -> Any:
     return FivetranDeleteConnectionOperator(task_id="delete", connection_id=connection_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hooks/api.py connection_path('') builds the collection path /v1/connections: an empty or None "
-    "connection_id (e.g. the create task's None XCom in plan_only mode) is sent as a list GET, a PATCH or a "
-    "DELETE on /v1/connections instead of being refused",
-)
 @pytest.mark.parametrize(
     "build",
     [
@@ -590,11 +584,6 @@ def test_missing_connection_id_is_refused_before_any_call(
     assert simulator.control.requests() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FivetranHook.create_connect_card (hooks/fivetran.py) sends redirect_uri unvalidated; the "
-    "ConnectCardConfig model would refuse it",
-)
 @pytest.mark.parametrize("uri", ["ftp://example.com/back", "not a url"], ids=["ftp", "not-a-url"])
 def test_connect_card_redirect_uri_is_refused_before_any_call(
     simulator: SimulatorServer, simulator_airflow_conn: str, context: dict[str, Any], uri: str
