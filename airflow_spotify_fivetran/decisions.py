@@ -9,7 +9,7 @@ with the reason saying what was seen; the wait's timeout bounds it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -49,9 +49,19 @@ BROKEN_GUIDANCE = (
 )
 
 
+#: Test statuses that keep ``setup_state`` from becoming ``connected`` (the API contract: a connection is
+#: connected once every test passed or was skipped). An unknown status is not among them: it may be a
+#: test still running, so it means "keep waiting".
+BLOCKING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED", "WARNING"})
+
+
 def failed_tests(connection: Connection) -> tuple[FailedTest, ...]:
-    """The setup tests of the answer that failed, in Fivetran's order."""
-    return tuple(test.to_failed_test() for test in connection.failed_tests)
+    """The setup tests of the answer that block the setup (failed, or a warning), in Fivetran's order."""
+    return tuple(
+        test.to_failed_test()
+        for test in connection.setup_tests
+        if test.failed or str(test.status) in BLOCKING_TEST_STATUSES
+    )
 
 
 def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decision:
@@ -84,6 +94,12 @@ def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decis
     return Decision(Verdict.WAIT, f"setup of {connection.id} incomplete; waiting for setup tests to pass")
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """Fivetran's times are UTC: a naive time (a baseline typed by hand, say) is read as UTC, so that
+    comparing it with an aware one cannot raise."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def _after(moment: datetime | None, baseline: datetime | None) -> bool:
     return moment is not None and (baseline is None or moment > baseline)
 
@@ -98,7 +114,8 @@ def sync_decision(
     :param fail_on_rescheduled: end the wait when Fivetran reschedules the sync (``rescheduled``) instead
         of waiting for the rescheduled run.
     """
-    succeeded, failed_at = connection.succeeded_at, connection.failed_at
+    baseline = _utc(baseline)
+    succeeded, failed_at = _utc(connection.succeeded_at), _utc(connection.failed_at)
     state = str(connection.status.sync_state)
     if (
         failed_at is not None
@@ -126,5 +143,5 @@ def sync_decision(
 
 def sync_baseline(connection: Connection) -> datetime | None:
     """The latest completion time of a connection, before a sync is requested."""
-    moments = [m for m in (connection.succeeded_at, connection.failed_at) if m is not None]
-    return max(moments) if moments else None
+    moments = [_utc(m) for m in (connection.succeeded_at, connection.failed_at) if m is not None]
+    return max(m for m in moments if m is not None) if moments else None

@@ -28,6 +28,12 @@ MUTABLE_FIELDS = (
     "hybrid_deployment_agent_id",
 )
 MUTABLE_CONFIG = ("sync_mode", "accounts", "report_list")
+#: Every wire path ``compute_drift`` compares, i.e. the names its ``ignore`` accepts.
+COMPARED_FIELDS = (
+    *(f"config.{key}" for key in IMMUTABLE_CONFIG),
+    *MUTABLE_FIELDS,
+    *(f"config.{key}" for key in MUTABLE_CONFIG),
+)
 WHY_IMMUTABLE = {
     "schema": "the destination schema name is fixed when a connection is created",
     "timeframe_months": "the historical sync window is fixed when a connection is created "
@@ -136,8 +142,14 @@ def compute_drift(
             config_patch[key] = desired_config[key]
     if config_patch:
         patch["config"] = config_patch
-    if "daily_sync_time" in patch and "sync_frequency" in desired:
-        patch.setdefault("sync_frequency", desired["sync_frequency"])
+    # Fivetran takes these only together with their companion in the same request (and the PATCH model
+    # refuses them alone): a daily time with sync_frequency 1440, a threshold with sensitivity CUSTOM.
+    for key, companion in (
+        ("daily_sync_time", "sync_frequency"),
+        ("data_delay_threshold", "data_delay_sensitivity"),
+    ):
+        if key in patch and companion in desired:
+            patch.setdefault(companion, desired[companion])
     return Drift(tuple(items), patch)
 
 

@@ -72,7 +72,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         self.connection = connection
         self.spotify_conn_id = spotify_conn_id
         self.on_drift = on_drift
-        self.ignore_drift_in = tuple(ignore_drift_in)
+        self.ignore_drift_in = _drift_fields(ignore_drift_in)
         self.reauthorize = reauthorize
         self.plan_only = plan_only
         self.fivetran_conn_id = fivetran_conn_id
@@ -143,7 +143,12 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             )
         patch = dict(drift.patch)
         if self.reauthorize and "auth" in desired:
+            # New credentials repair a broken connection only once the setup tests ran on them: ask
+            # Fivetran to run them in the same PATCH (the answer then holds the fresh results).
             patch["auth"] = desired["auth"]
+            patch["run_setup_tests"] = True
+        elif self.reauthorize:
+            self.log.warning("reauthorize=True but the request holds no auth: nothing to re-authorize")
         if self.plan_only:
             self.log.info("Plan only: would PATCH %s", sorted(patch) or "nothing")
             return existing.id
@@ -153,13 +158,27 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             )
         if drift.mutable and self.on_drift == "ignore":
             self.log.warning("Leaving the drift of connection %s as it is (on_drift='ignore')", existing.id)
-            patch = {k: v for k, v in patch.items() if k == "auth"}
+            patch = {k: v for k, v in patch.items() if k in ("auth", "run_setup_tests")}
         if patch:
             updated = self.hook.modify_connection(existing.id, patch)
             self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
             if "auth" in patch:
                 self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
         return existing.id
+
+
+def _drift_fields(names: Sequence[str]) -> tuple[str, ...]:
+    """``ignore_drift_in`` checked at DAG parse time: a misspelt name would silently compare the field."""
+    from airflow_spotify_fivetran.drift import COMPARED_FIELDS
+
+    fields = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [name for name in fields if name not in COMPARED_FIELDS]
+    if unknown:
+        raise ValueError(
+            f"ignore_drift_in has unknown field(s) {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(COMPARED_FIELDS)}"
+        )
+    return fields
 
 
 def spotify_auth_from_connection(conn_id: str) -> dict[str, Any]:

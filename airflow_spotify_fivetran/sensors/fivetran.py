@@ -17,9 +17,11 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_spotify_fivetran.exceptions import (
     FivetranConnectionBrokenError,
     FivetranError,
+    FivetranInputError,
     FivetranSetupTestsFailedError,
     FivetranSyncFailedError,
     FivetranWaitTimeoutError,
+    InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin, default_deferrable
@@ -222,7 +224,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         the DAG run, so a sync completing after the run began counts (stable across reschedules).
     :param fail_on_rescheduled: fail when Fivetran reschedules the sync instead of waiting for it.
     :param timeout: seconds before the wait fails (default 12 hours).
-    :return: (XCom) ``{"connection_id", "sync_state", "succeeded_at", "failed_at"}``.
+    :return: (XCom) ``{"connection_id", "sync_state", "succeeded_at", "failed_at", "baseline"}``.
     """
 
     template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id", "baseline")
@@ -241,25 +243,44 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         self.fail_on_rescheduled = fail_on_rescheduled
 
     def prepare(self, context: Context) -> None:
-        if self.baseline is None:
+        # "None" is what Jinja renders for a None XCom: the upstream sync operator's baseline of a
+        # connection that never synced. Any completion after the DAG run started is then the one.
+        if self.baseline is None or (
+            isinstance(self.baseline, str) and self.baseline.strip() in ("", "None")
+        ):
             dag_run = context.get("dag_run")
             started = getattr(dag_run, "start_date", None) or datetime.now(UTC)
             self.baseline = started.isoformat()
+        self._baseline()  # a garbled baseline fails here, before any call
 
     def _baseline(self) -> datetime | None:
-        if isinstance(self.baseline, datetime):
-            return self.baseline
-        return datetime.fromisoformat(self.baseline) if self.baseline else None
+        """The baseline as an aware datetime (a naive one is read as UTC, as Fivetran's times are)."""
+        value = self.baseline
+        if isinstance(value, str) and value:
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise FivetranInputError(
+                    [
+                        InputProblem(
+                            "baseline", "is not an ISO-8601 time such as 2026-01-01T00:00:00+00:00", value
+                        )
+                    ],
+                    what="sync sensor input",
+                ) from None
+        if not isinstance(value, datetime):
+            return None
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def check(self) -> tuple[Decision, dict[str, Any]]:
         from airflow_spotify_fivetran.decisions import sync_decision
         from airflow_spotify_fivetran.summaries import sync_summary
 
+        baseline = self._baseline()
         connection = self.hook.get_connection_details(self.connection_id)
-        decision = sync_decision(
-            connection, baseline=self._baseline(), fail_on_rescheduled=self.fail_on_rescheduled
-        )
-        return decision, sync_summary(connection)
+        decision = sync_decision(connection, baseline=baseline, fail_on_rescheduled=self.fail_on_rescheduled)
+        # The same keys as the trigger's result, so the XCom does not depend on how the task waited.
+        return decision, {**sync_summary(connection), "baseline": baseline.isoformat() if baseline else None}
 
     def trigger(self, end_time: datetime) -> BaseTrigger:
         from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 
 
 def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    """An ISO-8601 kwarg as an aware datetime (naive means UTC, so comparisons with now cannot raise)."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class _FivetranPollTrigger(BaseTrigger):
@@ -196,4 +200,5 @@ class FivetranSyncTrigger(_FivetranPollTrigger):
     def _result(self, connection: Connection) -> dict[str, Any]:
         from airflow_spotify_fivetran.summaries import sync_summary
 
-        return sync_summary(connection)
+        # The baseline travels back too: the deferred task returns the same XCom as a non-deferred one.
+        return {**sync_summary(connection), "baseline": self.baseline}

@@ -1,0 +1,110 @@
+"""FivetranConnectCardOperator, and the whole Connect Card flow: create without auth, card, a person, wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from airflow.sdk import DAG, Context
+
+from airflow_spotify_fivetran.exceptions import FivetranNotFoundError
+from airflow_spotify_fivetran.links import FivetranConnectCardLink, FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators import FivetranConnectCardOperator, FivetranCreateConnectionOperator
+from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor
+from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, connection_request, pulled
+
+REDIRECT = "https://airflow.example.com/fivetran/card-done"
+
+
+def card_op(connection_id: Any, **kwargs: Any) -> FivetranConnectCardOperator:
+    return FivetranConnectCardOperator(
+        task_id="card", connection_id=connection_id, redirect_uri=REDIRECT, **kwargs
+    )
+
+
+def test_connect_card_uri_is_returned_and_linked(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    conn_id = sim.create(auth=False)
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        card_op(conn_id, hide_setup_guide=True)
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"card": "success"}
+    result = outcome.xcom("card")
+    uri = result["connect_card_uri"]
+    assert result == {"connection_id": conn_id, "connect_card_uri": uri}
+    assert uri == sim.details(conn_id)["connect_card"]["uri"]
+    assert outcome.xcom("card", key=FivetranConnectCardLink().xcom_key) == uri
+    assert outcome.xcom("card", key=FivetranConnectionLink().xcom_key) == dashboard_url(conn_id)
+    assert sim.calls() == [("POST", f"/v1/connections/{conn_id}/connect-card")]
+    assert sim.requests()[0]["request_body"] == {
+        "connect_card_config": {"redirect_uri": REDIRECT, "hide_setup_guide": True}
+    }
+
+
+def test_connect_card_for_an_unknown_connection_fails(sim: Sim, context: Context, ti: RecordingTI) -> None:
+    with pytest.raises(FivetranNotFoundError, match="doesn't exist"):
+        card_op("no_such_connection").execute(context)
+    assert FivetranConnectCardLink().xcom_key not in ti.xcoms
+
+
+def authorize_in_the_card(card_uri: str) -> None:
+    """What a person does: open the card's URI and press "Authorize" (the page's form posts here)."""
+    uri = urlsplit(card_uri)
+    response = requests.post(
+        f"{uri.scheme}://{uri.netloc}{uri.path}/authorize", allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["Location"].startswith(REDIRECT)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferred"])
+def test_connect_card_flow_from_create_to_connected(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, deferrable: bool
+) -> None:
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        create = FivetranCreateConnectionOperator(task_id="create", connection=connection_request(auth=False))
+        card = card_op(pulled(create))
+        wait = FivetranSetupTestsSensor(
+            task_id="wait",
+            connection_id=pulled(create),
+            wait_for_connect_card=True,
+            deferrable=deferrable,
+            mode="poke",
+            poke_interval=0.1,
+            timeout=20,
+        )
+        create >> card >> wait
+
+    def card_uri() -> str:
+        [connection] = sim.control.connections()
+        return str(connection["connect_card"]["uri"])
+
+    def person_waits_for_the_first_look() -> None:
+        # The id is known once the connection exists: then wait for the sensor's first read (it sees
+        # the tests failing, as nobody authorised yet) and authorise in the card.
+        conn_id = sim.control.connections()[0]["id"]
+        sim.on_request("GET", f"/v1/connections/{conn_id}", 1, lambda: authorize_in_the_card(card_uri()))
+
+    sim.on_request("POST", "/v1/connections", 1, person_waits_for_the_first_look)
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"create": "success", "card": "success", "wait": "success"}
+    conn_id = outcome.xcom("create")
+    assert sim.calls() == [
+        ("GET", "/v1/connections"),
+        ("POST", "/v1/connections"),
+        ("POST", f"/v1/connections/{conn_id}/connect-card"),
+        ("GET", f"/v1/connections/{conn_id}"),  # tests failing: no authorisation yet; the person acts
+        ("GET", f"/v1/connections/{conn_id}"),  # connected
+    ]
+    assert outcome.xcom("wait")["setup_state"] == "connected"
+    assert sim.details(conn_id)["status"]["setup_state"] == "connected"
+    assert outcome.xcom("card")["connect_card_uri"] == card_uri()

@@ -1,0 +1,359 @@
+"""FivetranCreateConnectionOperator against the simulator: create, adopt, drift, plan, input, credentials."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG, Context
+
+from airflow_spotify_fivetran.exceptions import FivetranDriftError, FivetranInputError
+from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
+from airflow_spotify_fivetran.simulator import (
+    DEMO_ACCOUNTS,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    OTHER_CLIENT_ID,
+    OTHER_CLIENT_SECRET,
+    OTHER_REFRESH_TOKEN,
+)
+from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, connection_request, full_request
+
+LIST = ("GET", "/v1/connections")
+CREATE = ("POST", "/v1/connections")
+LINK_KEY = FivetranConnectionLink().xcom_key
+
+
+def create_op(connection: Any, **kwargs: Any) -> FivetranCreateConnectionOperator:
+    return FivetranCreateConnectionOperator(task_id="create", connection=connection, **kwargs)
+
+
+def created(op: FivetranCreateConnectionOperator, context: Context) -> str:
+    """Run the task; it must return a connection id."""
+    conn_id = op.execute(context)
+    assert isinstance(conn_id, str)
+    return conn_id
+
+
+def patches(sim: Sim) -> list[dict[str, Any]]:
+    return [e["request_body"] for e in sim.requests() if e["method"] == "PATCH"]
+
+
+# -- create, then adopt -----------------------------------------------------------------------------------
+
+
+def test_fresh_create_looks_up_then_creates_once(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        create_op(full_request())
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"create": "success"}
+    assert sim.calls() == [LIST, CREATE]
+    lookup = sim.requests()[0]["query"]
+    assert (lookup["group_id"], lookup["schema"]) == (sim.group_id, "spotify_full")
+    [connection] = sim.control.connections()
+    assert outcome.xcom("create") == connection["id"]
+    assert outcome.xcom("create", key=LINK_KEY) == dashboard_url(connection["id"])
+    assert connection["status"]["setup_state"] == "connected"
+    assert connection["config"]["timeframe_months"] == "TWELVE"
+
+
+def test_rerun_adopts_the_existing_connection_with_one_list_call(
+    sim: Sim, context: Context, ti: RecordingTI
+) -> None:
+    first = created(create_op(full_request()), context)
+    sim.control.clear_requests()
+
+    # Same request, reports and accounts in another order: nothing to change.
+    again = full_request()
+    again["config"]["report_list"].reverse()
+    again["config"]["report_list"][0]["fields"].reverse()
+    again["config"]["accounts"].reverse()
+    second = create_op(again).execute(context)
+
+    assert second == first
+    assert sim.calls() == [LIST]  # no second create, no PATCH
+    assert len(sim.control.connections()) == 1
+    assert ti.xcoms[LINK_KEY] == dashboard_url(first)
+
+
+# -- drift ------------------------------------------------------------------------------------------------
+
+
+def drifted() -> dict[str, Any]:
+    """The full request with three mutable changes: paused, sync frequency (daily time dropped), accounts."""
+    body = full_request()
+    body["paused"] = True
+    body["sync_frequency"] = 360
+    del body["daily_sync_time"]
+    body["config"]["accounts"] = [DEMO_ACCOUNTS[0]]
+    return body
+
+
+@pytest.fixture
+def existing(sim: Sim, context: Context) -> str:
+    conn_id = created(create_op(full_request()), context)
+    sim.control.clear_requests()
+    return str(conn_id)
+
+
+def test_drift_update_sends_one_patch_with_only_the_drifted_fields(
+    sim: Sim, existing: str, context: Context
+) -> None:
+    assert create_op(drifted(), on_drift="update").execute(context) == existing
+
+    assert sim.calls() == [LIST, ("PATCH", f"/v1/connections/{existing}")]
+    assert patches(sim) == [
+        {"paused": True, "sync_frequency": 360, "config": {"accounts": [DEMO_ACCOUNTS[0]]}}
+    ]
+    now = sim.details(existing)
+    assert (now["paused"], now["sync_frequency"], now["config"]["accounts"]) == (
+        True,
+        360,
+        [DEMO_ACCOUNTS[0]],
+    )
+
+
+def test_drift_fail_lists_the_fields_and_changes_nothing(sim: Sim, existing: str, context: Context) -> None:
+    with pytest.raises(FivetranDriftError) as raised:
+        create_op(drifted(), on_drift="fail").execute(context)
+
+    message = str(raised.value)
+    for name in ("paused", "sync_frequency", "config.accounts"):
+        assert name in message
+    assert "config.report_list" not in message
+    assert sim.calls() == [LIST]
+
+
+def test_drift_ignore_sends_no_patch(sim: Sim, existing: str, context: Context) -> None:
+    assert create_op(drifted(), on_drift="ignore").execute(context) == existing
+    assert sim.calls() == [LIST]
+    assert sim.details(existing)["paused"] is False
+
+
+def test_only_drifted_report_list_is_sent_whole(sim: Sim, existing: str, context: Context) -> None:
+    body = full_request()
+    body["config"]["report_list"][1]["fields"] = ["STREAMS"]
+    create_op(body).execute(context)
+    assert patches(sim) == [{"config": {"report_list": body["config"]["report_list"]}}]
+
+
+def test_data_delay_threshold_drift_is_patched_with_its_sensitivity(
+    sim: Sim, existing: str, context: Context
+) -> None:
+    # Fivetran takes a threshold only with data_delay_sensitivity CUSTOM in the same request.
+    body = full_request()
+    body["data_delay_threshold"] = 240
+    create_op(body).execute(context)
+    assert patches(sim) == [{"data_delay_sensitivity": "CUSTOM", "data_delay_threshold": 240}]
+    assert sim.details(existing)["data_delay_threshold"] == 240
+
+
+def test_daily_sync_time_drift_is_patched_with_sync_frequency(
+    sim: Sim, existing: str, context: Context
+) -> None:
+    body = full_request()
+    body["daily_sync_time"] = "05:00"
+    create_op(body).execute(context)
+    assert patches(sim) == [{"sync_frequency": 1440, "daily_sync_time": "05:00"}]
+
+
+@pytest.mark.parametrize("on_drift", ["update", "fail", "ignore"])
+def test_immutable_drift_is_refused_saying_why(
+    sim: Sim, existing: str, context: Context, on_drift: Any
+) -> None:
+    body = full_request()
+    body["config"]["timeframe_months"] = "SIX"
+    with pytest.raises(FivetranDriftError) as raised:
+        create_op(body, on_drift=on_drift).execute(context)
+
+    message = str(raised.value)
+    assert "config.timeframe_months cannot change" in message
+    assert "historical sync window is fixed when a connection is created" in message
+    assert sim.calls() == [LIST]
+
+
+def test_ignore_drift_in_skips_the_named_fields(sim: Sim, existing: str, context: Context) -> None:
+    body = drifted()
+    body["config"]["timeframe_months"] = "SIX"
+    op = create_op(body, ignore_drift_in=["paused", "config.timeframe_months", "config.accounts"])
+    op.execute(context)
+    assert patches(sim) == [{"sync_frequency": 360}]
+
+
+# -- plan only ----------------------------------------------------------------------------------------------
+
+
+def test_plan_only_without_a_connection_creates_nothing(
+    sim: Sim, context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert create_op(full_request(), plan_only=True).execute(context) is None
+
+    assert sim.calls() == [LIST]
+    assert sim.control.connections() == []
+    assert "Plan: create spotify_ads connection 'spotify_full'" in capsys.readouterr().out
+
+
+def test_plan_only_with_drift_patches_nothing(
+    sim: Sim, existing: str, context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert create_op(drifted(), plan_only=True).execute(context) == existing
+
+    assert sim.calls() == [LIST]
+    out = capsys.readouterr().out
+    assert "would PATCH ['config', 'paused', 'sync_frequency']" in out
+    assert sim.details(existing)["paused"] is False
+
+
+# -- input refused before any call -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda b: b["config"]["report_list"][0]["fields"].append("CLICKZ"),
+            "config.report_list[0].fields[3]",
+        ),
+        (lambda b: b.update(sync_frequency=7), "sync_frequency"),
+        (lambda b: b.update(sync_frequency=360), "daily_sync_time"),
+        (lambda b: b["config"].update(schema="Not A Schema"), "config.schema"),
+        (lambda b: b["auth"].pop("refresh_token"), "auth.refresh_token"),
+    ],
+    ids=["report-field", "frequency", "daily-time-needs-1440", "schema", "auth"],
+)
+def test_bad_input_is_refused_before_any_call_naming_the_field(
+    sim: Sim, context: Context, change: Callable[[dict[str, Any]], Any], field: str
+) -> None:
+    body = full_request()
+    change(body)
+    with pytest.raises(FivetranInputError) as raised:
+        create_op(body).execute(context)
+    assert field in raised.value.paths
+    assert sim.calls() == []
+
+
+def test_bad_input_fails_the_task_in_a_dag_run_without_any_call(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    body = full_request()
+    body["config"]["sync_mode"] = "SOME_ACCOUNTS"
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        create_op(body)
+
+    outcome = run_dag(dag)
+
+    error = outcome.error("create")
+    assert isinstance(error, FivetranInputError)
+    assert "config.sync_mode" in str(error)
+    assert sim.calls() == []
+
+
+def test_templated_connection_is_rendered_from_params(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    body = connection_request("{{ params.schema }}", sync_frequency="{{ params.frequency }}")
+    with DAG(
+        dag_id,
+        schedule=None,
+        start_date=datetime(2026, 1, 1),
+        params={"schema": "from_params", "frequency": "720"},
+    ) as dag:
+        create_op(body)
+
+    assert run_dag(dag).task_states == {"create": "success"}
+    [connection] = sim.control.connections()
+    assert (connection["schema"], connection["sync_frequency"]) == ("from_params", 720)
+
+
+# -- credentials from an Airflow connection ------------------------------------------------------------------
+
+
+def spotify_conn(
+    monkeypatch: pytest.MonkeyPatch, *, login: str, password: str, refresh_token: str | None
+) -> None:
+    extra = {"refresh_token": refresh_token} if refresh_token else {}
+    value = {"conn_type": "generic", "login": login, "password": password, "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_SPOTIFY_ADS", json.dumps(value))
+
+
+def test_spotify_conn_id_builds_auth_from_an_airflow_connection(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spotify_conn(
+        monkeypatch, login=DEMO_CLIENT_ID, password=DEMO_CLIENT_SECRET, refresh_token=DEMO_REFRESH_TOKEN
+    )
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        create_op(connection_request(auth=False), spotify_conn_id="spotify_ads")
+
+    assert run_dag(dag).task_states == {"create": "success"}
+    [connection] = sim.control.connections()
+    assert connection["_sim"]["auth"]["client_id"] == DEMO_CLIENT_ID
+    assert connection["status"]["setup_state"] == "connected"
+    [create] = [e for e in sim.requests() if e["method"] == "POST"]
+    assert create["request_body"]["auth"]["client_access"]["client_id"] == DEMO_CLIENT_ID
+
+
+def test_spotify_conn_id_without_refresh_token_is_refused_before_any_call(
+    sim: Sim, context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spotify_conn(monkeypatch, login=DEMO_CLIENT_ID, password=DEMO_CLIENT_SECRET, refresh_token=None)
+    with pytest.raises(ValueError, match="lacks refresh_token"):
+        create_op(connection_request(auth=False), spotify_conn_id="spotify_ads").execute(context)
+    assert sim.calls() == []
+
+
+def test_reauthorize_repairs_a_broken_connection(sim: Sim, context: Context) -> None:
+    other = {
+        "refresh_token": OTHER_REFRESH_TOKEN,
+        "client_access": {"client_id": OTHER_CLIENT_ID, "client_secret": OTHER_CLIENT_SECRET},
+    }
+    conn_id = created(create_op(connection_request(auth=False) | {"auth": other}), context)
+    sim.control.revoke(refresh_token=OTHER_REFRESH_TOKEN, immediate=True)
+    assert sim.details(conn_id)["status"]["setup_state"] == "broken"
+    sim.control.clear_requests()
+
+    create_op(connection_request(), reauthorize=True).execute(context)
+
+    [patch] = patches(sim)
+    assert set(patch) == {"auth", "run_setup_tests"}
+    assert sim.details(conn_id)["status"]["setup_state"] == "connected"
+
+
+def test_connection_model_object_is_accepted(sim: Sim, context: Context) -> None:
+    from airflow_spotify_fivetran.models import NewSpotifyAdsConnection
+
+    model = NewSpotifyAdsConnection.from_api_dict(copy.deepcopy(full_request()))
+    conn_id = created(create_op(model), context)
+    assert sim.calls() == [LIST, CREATE]
+    assert sim.details(conn_id)["config"]["report_list"] == full_request()["config"]["report_list"]
+
+
+@pytest.mark.parametrize("names", [["config.acounts"], ["paused", "sync_freq"], ["accounts"]])
+def test_a_misspelt_ignore_drift_in_is_refused_when_the_dag_is_parsed(sim: Sim, names: list[str]) -> None:
+    with pytest.raises(ValueError, match="ignore_drift_in has unknown field") as raised:
+        create_op(full_request(), ignore_drift_in=names)
+    assert "config.accounts" in str(raised.value)  # the valid names are listed
+    assert sim.calls() == []
+
+
+def test_a_single_ignore_drift_in_name_is_one_field(sim: Sim, existing: str, context: Context) -> None:
+    body = full_request()
+    body["paused"] = True
+    assert create_op(body, ignore_drift_in="paused").ignore_drift_in == ("paused",)
+    create_op(body, ignore_drift_in="paused").execute(context)
+    assert patches(sim) == []
+
+
+def test_invalid_on_drift_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="on_drift must be one of update, fail, ignore"):
+        create_op(full_request(), on_drift="overwrite")

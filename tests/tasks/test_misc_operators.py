@@ -1,0 +1,218 @@
+"""Run-setup-tests and delete operators; no call at parse time or in __init__; templates and secrets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG, BaseOperator, Context
+
+from airflow_spotify_fivetran.decisions import BROKEN_GUIDANCE
+from airflow_spotify_fivetran.exceptions import (
+    FivetranConnectionBrokenError,
+    FivetranNotFoundError,
+    FivetranSetupTestsFailedError,
+)
+from airflow_spotify_fivetran.operators import (
+    FivetranConnectCardOperator,
+    FivetranCreateConnectionOperator,
+    FivetranDeleteConnectionOperator,
+    FivetranRunSetupTestsOperator,
+    FivetranSetScheduleOperator,
+    FivetranSyncOperator,
+)
+from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
+from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from tests.tasks.conftest import DagOutcome, Sim, connection_request, pulled
+
+ACCESS_TEST = "Checking ad account access"
+
+
+def run_tests_op(connection_id: str, **kwargs: Any) -> FivetranRunSetupTestsOperator:
+    return FivetranRunSetupTestsOperator(task_id="test", connection_id=connection_id, **kwargs)
+
+
+def no_access(sim: Sim) -> str:
+    accounts = [*DEMO_ACCOUNTS, "new-ad-account"]
+    return sim.create(
+        config={"schema": "spotify_demo", "sync_mode": "SPECIFIC_ACCOUNTS", "accounts": accounts}
+    )
+
+
+# -- run setup tests ----------------------------------------------------------------------------------------
+
+
+def test_run_setup_tests_passes_and_returns_each_test(sim: Sim, context: Context) -> None:
+    conn_id = sim.create(run_setup_tests=False)
+    result = run_tests_op(conn_id, trust_certificates=True).execute(context)
+
+    assert result["setup_state"] == "connected"
+    assert [t["status"] for t in result["setup_tests"]] == ["PASSED"] * 3
+    assert sim.calls() == [("POST", f"/v1/connections/{conn_id}/test")]
+    assert sim.requests()[0]["request_body"] == {"trust_certificates": True}
+
+
+def test_run_setup_tests_fails_naming_each_failing_test(sim: Sim, context: Context) -> None:
+    conn_id = no_access(sim)
+    with pytest.raises(FivetranSetupTestsFailedError) as raised:
+        run_tests_op(conn_id).execute(context)
+    assert ACCESS_TEST in str(raised.value)
+    assert "No access to ad accounts new-ad-account" in str(raised.value)
+    assert sim.calls() == [("POST", f"/v1/connections/{conn_id}/test")]
+
+
+def test_run_setup_tests_warn_logs_and_succeeds(
+    sim: Sim, context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conn_id = no_access(sim)
+    result = run_tests_op(conn_id, on_failure="warn").execute(context)
+
+    assert result["setup_state"] == "incomplete"
+    assert [t["title"] for t in result["setup_tests"] if t["status"] == "FAILED"] == [ACCESS_TEST]
+    out = capsys.readouterr().out
+    assert "Setup tests did not pass (on_failure='warn')" in out
+    assert "No access to ad accounts new-ad-account" in out
+
+
+def test_run_setup_tests_fails_on_a_warning_that_keeps_the_setup_incomplete(
+    sim: Sim, context: Context
+) -> None:
+    warning = {"title": "Checking report availability", "status": "WARNING", "message": "reports are late"}
+    sim.control.set_scenario({"extra_setup_tests": [warning]})
+    conn_id = sim.create(run_setup_tests=False)
+    with pytest.raises(FivetranSetupTestsFailedError) as raised:
+        run_tests_op(conn_id).execute(context)
+    assert "Checking report availability [WARNING]: reports are late" in str(raised.value)
+
+
+def test_run_setup_tests_on_revoked_credentials_fails_with_guidance(sim: Sim, context: Context) -> None:
+    conn_id = sim.create()
+    sim.control.revoke(refresh_token=DEMO_REFRESH_TOKEN)
+    with pytest.raises(FivetranConnectionBrokenError) as raised:
+        run_tests_op(conn_id).execute(context)
+    assert BROKEN_GUIDANCE in str(raised.value)
+
+
+# -- delete -------------------------------------------------------------------------------------------------
+
+
+def test_delete_removes_the_connection(sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str) -> None:
+    conn_id = sim.create()
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        FivetranDeleteConnectionOperator(task_id="delete", connection_id=conn_id)
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"delete": "success"}
+    assert conn_id in outcome.xcom("delete")
+    assert sim.calls() == [("DELETE", f"/v1/connections/{conn_id}")]
+    assert sim.control.connections() == []
+
+
+def test_delete_of_a_missing_connection_is_fine_with_missing_ok(sim: Sim, context: Context) -> None:
+    message = FivetranDeleteConnectionOperator(task_id="delete", connection_id="gone").execute(context)
+    assert message == "connection gone does not exist"
+
+
+def test_delete_of_a_missing_connection_fails_without_missing_ok(sim: Sim, context: Context) -> None:
+    op = FivetranDeleteConnectionOperator(task_id="delete", connection_id="gone", missing_ok=False)
+    with pytest.raises(FivetranNotFoundError, match="Connection with id 'gone' doesn't exist"):
+        op.execute(context)
+
+
+# -- nothing at parse time ----------------------------------------------------------------------------------
+
+
+def every_task() -> list[BaseOperator]:
+    create = FivetranCreateConnectionOperator(task_id="create", connection=connection_request())
+    conn_id = pulled(create)
+    wait = FivetranSetupTestsSensor(task_id="wait", connection_id=conn_id, deferrable=True)
+    return [
+        create,
+        wait,
+        FivetranSetScheduleOperator(
+            task_id="schedule",
+            connection_id=conn_id,
+            sync_frequency=1440,
+            daily_sync_time="03:00",
+            time_zone="Europe/Berlin",
+            current_schedule=pulled(wait, key="schedule"),
+        ),
+        FivetranRunSetupTestsOperator(task_id="test", connection_id=conn_id),
+        FivetranSyncOperator(
+            task_id="sync", connection_id=conn_id, wait_for_completion=True, deferrable=True
+        ),
+        FivetranSyncSensor(task_id="sync_wait", connection_id=conn_id),
+        FivetranConnectCardOperator(
+            task_id="card", connection_id=conn_id, redirect_uri="https://x.example/done"
+        ),
+        FivetranDeleteConnectionOperator(task_id="delete", connection_id=conn_id),
+    ]
+
+
+def test_no_api_call_when_a_dag_is_parsed_or_its_tasks_built(sim: Sim) -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with DAG("parse_only", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        tasks = every_task()
+    DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))  # what the DAG processor does
+
+    assert len(tasks) == 8
+    assert sim.requests() == []
+
+
+# -- templates and secrets ------------------------------------------------------------------------------------
+
+EXPECTED_TEMPLATE_FIELDS = {
+    FivetranCreateConnectionOperator: {"connection", "spotify_conn_id", "fivetran_conn_id"},
+    FivetranSetupTestsSensor: {"connection_id", "fivetran_conn_id"},
+    FivetranSyncSensor: {"connection_id", "fivetran_conn_id", "baseline"},
+    FivetranSetScheduleOperator: {
+        "connection_id",
+        "sync_frequency",
+        "daily_sync_time",
+        "time_zone",
+        "schedule_type",
+        "paused",
+        "current_schedule",
+        "fivetran_conn_id",
+    },
+    FivetranRunSetupTestsOperator: {"connection_id", "fivetran_conn_id"},
+    FivetranSyncOperator: {"connection_id", "fivetran_conn_id"},
+    FivetranConnectCardOperator: {"connection_id", "redirect_uri", "fivetran_conn_id"},
+    FivetranDeleteConnectionOperator: {"connection_id", "fivetran_conn_id"},
+}
+
+
+def test_template_fields_are_declared() -> None:
+    with DAG("templates", schedule=None, start_date=datetime(2026, 1, 1)):
+        tasks = {type(task): task for task in every_task()}
+    assert set(tasks) == set(EXPECTED_TEMPLATE_FIELDS)
+    for task_class, task in tasks.items():
+        assert set(task_class.template_fields) == EXPECTED_TEMPLATE_FIELDS[task_class], task_class
+        for name in task_class.template_fields:  # Airflow renders attributes of these names
+            assert hasattr(task, name), (task_class.__name__, name)
+
+
+def test_secrets_in_a_templated_connection_are_not_stored_rendered(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    body = connection_request("{{ params.schema }}")
+    with DAG(
+        dag_id, schedule=None, start_date=datetime(2026, 1, 1), params={"schema": "rendered_schema"}
+    ) as dag:
+        FivetranCreateConnectionOperator(task_id="create", connection=body)
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"create": "success"}
+    rendered = outcome.rendered_fields("create")
+    stored = json.dumps(rendered)
+    assert "rendered_schema" in stored  # rendered indeed
+    assert rendered["connection"]["auth"]["refresh_token"] != DEMO_REFRESH_TOKEN
+    for secret in (DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET):
+        assert secret not in stored
+        assert secret not in json.dumps(outcome.xcom("create"))

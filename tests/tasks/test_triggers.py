@@ -1,0 +1,287 @@
+"""Triggers: serialization round-trip, flags carried from the tasks, events, and resuming after them."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk import Context
+from airflow.sdk._shared.module_loading import import_string
+from airflow.triggers.base import BaseTrigger
+
+from airflow_spotify_fivetran import operators, sensors
+from airflow_spotify_fivetran.exceptions import (
+    FivetranError,
+    FivetranSyncFailedError,
+    FivetranWaitTimeoutError,
+)
+from airflow_spotify_fivetran.operators import FivetranSyncOperator
+from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
+from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
+from tests.tasks.conftest import RecordingTI, Sim, expect_deferral, first_event
+
+END = "2026-01-01T01:00:00+00:00"
+BASELINE = "2026-01-01T00:00:00+00:00"
+
+
+def setup_triggers() -> list[FivetranSetupTestsTrigger]:
+    return [
+        FivetranSetupTestsTrigger(
+            connection_id="conn",
+            fivetran_conn_id="fivetran_other",
+            poll_interval=interval,
+            end_time=end,
+            retest=retest,
+            failures_are_final=final,
+        )
+        for retest, final, end, interval in itertools.product(
+            [False, True], [False, True], [None, END], [0.5, 30]
+        )
+    ]
+
+
+def sync_triggers() -> list[FivetranSyncTrigger]:
+    return [
+        FivetranSyncTrigger(
+            connection_id="conn",
+            fivetran_conn_id="fivetran_other",
+            poll_interval=30,
+            end_time=end,
+            baseline=baseline,
+            fail_on_rescheduled=rescheduled,
+        )
+        for baseline, rescheduled, end in itertools.product([None, BASELINE], [False, True], [None, END])
+    ]
+
+
+ALL_TRIGGERS = [*setup_triggers(), *sync_triggers()]
+
+
+@pytest.mark.parametrize(
+    "trigger", ALL_TRIGGERS, ids=lambda t: f"{type(t).__name__}-{sorted(t.serialize()[1].items())}"
+)
+def test_serialize_round_trip(trigger: BaseTrigger) -> None:
+    classpath, kwargs = trigger.serialize()
+
+    assert import_string(classpath) is type(trigger)
+    assert json.loads(json.dumps(kwargs)) == kwargs  # JSON only: the triggerer stores them
+    rebuilt = type(trigger)(**kwargs)
+    assert rebuilt == trigger
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+def test_triggers_differing_in_any_flag_are_not_equal() -> None:
+    for group in (setup_triggers(), sync_triggers()):
+        assert len({json.dumps(t.serialize(), sort_keys=True) for t in group}) == len(group)
+        assert all(a != b for a, b in itertools.combinations(group, 2))
+
+
+@pytest.mark.parametrize("trigger_class", [FivetranSetupTestsTrigger, FivetranSyncTrigger])
+def test_every_constructor_parameter_is_serialized(trigger_class: type[BaseTrigger]) -> None:
+    parameters = set(inspect.signature(trigger_class.__init__).parameters) - {"self"}
+    trigger = next(t for t in ALL_TRIGGERS if type(t) is trigger_class)
+    assert set(trigger.serialize()[1]) == parameters
+
+
+# -- the flags a task hands to its trigger ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({}, {"retest": False, "failures_are_final": True}),
+        ({"retest_on_poke": True}, {"retest": True, "failures_are_final": False}),
+        ({"wait_for_connect_card": True}, {"retest": False, "failures_are_final": False}),
+        (
+            {"retest_on_poke": True, "wait_for_connect_card": True},
+            {"retest": True, "failures_are_final": False},
+        ),
+    ],
+)
+def test_setup_sensor_flags_reach_the_trigger(
+    sim: Sim, context: Context, flags: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    conn_id = sim.create(auth=False, run_setup_tests=False)  # incomplete; a re-test fails: it defers
+    task = FivetranSetupTestsSensor(
+        task_id="wait",
+        connection_id=conn_id,
+        deferrable=True,
+        poke_interval=7,
+        timeout=600,
+        fivetran_conn_id="fivetran_default",
+        **flags,
+    )
+    before = datetime.now(UTC)
+    deferred = expect_deferral(task, context)
+
+    kwargs = deferred.trigger.serialize()[1]
+    assert {k: kwargs[k] for k in expected} == expected
+    assert (kwargs["connection_id"], kwargs["fivetran_conn_id"], kwargs["poll_interval"]) == (
+        conn_id,
+        "fivetran_default",
+        7,
+    )
+    end = datetime.fromisoformat(kwargs["end_time"])
+    assert before + timedelta(seconds=600) <= end <= datetime.now(UTC) + timedelta(seconds=600)
+    assert deferred.timeout is not None
+    assert deferred.timeout > timedelta(seconds=600)
+
+
+@pytest.mark.parametrize("fail_on_rescheduled", [False, True])
+def test_sync_sensor_flags_reach_the_trigger(sim: Sim, context: Context, fail_on_rescheduled: bool) -> None:
+    conn_id = sim.create()
+    task = FivetranSyncSensor(
+        task_id="wait",
+        connection_id=conn_id,
+        deferrable=True,
+        baseline="2026-01-01T00:00:00",  # naive: read as UTC
+        fail_on_rescheduled=fail_on_rescheduled,
+        poke_interval=5,
+    )
+    kwargs = expect_deferral(task, context).trigger.serialize()[1]
+    assert kwargs["baseline"] == BASELINE
+    assert kwargs["fail_on_rescheduled"] is fail_on_rescheduled
+    assert kwargs["poll_interval"] == 5
+
+
+# -- every deferring task resumes, and never silently ------------------------------------------------------
+
+
+def deferring_classes() -> list[type]:
+    """Every task class of the provider whose code calls ``self.defer(...)`` (read from the source)."""
+    found = []
+    for package in (operators, sensors):
+        for path in sorted(Path(str(package.__file__)).parent.glob("*.py")):
+            module = importlib.import_module(f"{package.__name__}.{path.stem}")
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef) and any(
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "defer"
+                    for call in ast.walk(node)
+                ):
+                    found.append(getattr(module, node.name))
+    return sorted(found, key=lambda c: c.__name__)
+
+
+def test_the_deferring_tasks_are_the_ones_expected() -> None:
+    names = [c.__name__ for c in deferring_classes()]
+    assert names == ["FivetranSyncOperator", "_FivetranWaitSensor"]
+    for sensor in (FivetranSetupTestsSensor, FivetranSyncSensor):
+        assert issubclass(sensor, deferring_classes()[1])
+
+
+@pytest.mark.parametrize(
+    "task_class",
+    [*deferring_classes(), FivetranSetupTestsSensor, FivetranSyncSensor],
+    ids=lambda c: c.__name__,
+)
+def test_every_deferring_task_defines_execute_complete(task_class: type) -> None:
+    method = getattr(task_class, "execute_complete", None)
+    assert callable(method)
+    assert list(inspect.signature(method).parameters)[:3] == ["self", "context", "event"]
+
+
+def resuming_tasks() -> list[Any]:
+    return [
+        FivetranSetupTestsSensor(task_id="setup", connection_id="conn"),
+        FivetranSyncSensor(task_id="sync_wait", connection_id="conn"),
+        FivetranSyncOperator(task_id="sync", connection_id="conn", wait_for_completion=True),
+    ]
+
+
+GARBLED_EVENTS: list[Any] = [
+    None,
+    "success",
+    [],
+    {},
+    {"status": "done", "connection_id": "conn"},
+    {"status": "success"},  # about no connection
+    {"status": "success", "connection_id": "another"},
+    {"connection_id": "conn", "result": {"connection_id": "conn"}},
+]
+
+
+@pytest.mark.parametrize("task", resuming_tasks(), ids=lambda t: t.task_id)
+@pytest.mark.parametrize("event", GARBLED_EVENTS, ids=repr)
+def test_execute_complete_refuses_a_missing_or_garbled_event(
+    task: Any, event: Any, context: Context, ti: RecordingTI
+) -> None:
+    with pytest.raises(FivetranError):
+        task.execute_complete(context, event=event)
+    assert ti.xcoms == {}
+
+
+@pytest.mark.parametrize("task", resuming_tasks(), ids=lambda t: t.task_id)
+def test_execute_complete_passes_the_trigger_message_through(task: Any, context: Context) -> None:
+    timeout = {"status": "timeout", "connection_id": "conn", "message": "gave up waiting at noon"}
+    with pytest.raises(FivetranWaitTimeoutError, match="gave up waiting at noon"):
+        task.execute_complete(context, event=timeout)
+
+    error = {"status": "error", "connection_id": "conn", "message": "GET /v1/connections/conn -> 403 nope"}
+    with pytest.raises(FivetranError, match="403 nope"):
+        task.execute_complete(context, event=error)
+
+
+def test_sync_failure_event_fails_with_its_message(context: Context) -> None:
+    event = {"status": "failed", "connection_id": "conn", "message": "sync of conn failed at 10:00"}
+    for task in resuming_tasks()[1:]:
+        with pytest.raises(FivetranSyncFailedError, match="sync of conn failed at 10:00"):
+            task.execute_complete(context, event=event)
+
+
+# -- triggers against the simulator -----------------------------------------------------------------------
+
+
+def test_an_api_error_ends_the_trigger_with_fivetrans_message(sim: Sim, context: Context) -> None:
+    trigger = FivetranSetupTestsTrigger(
+        connection_id="no_such_connection",
+        fivetran_conn_id="fivetran_default",
+        poll_interval=0.05,
+        end_time=None,
+    )
+    event = first_event(trigger)
+
+    assert event.payload["status"] == "error"
+    assert "Connection with id 'no_such_connection' doesn't exist" in event.payload["message"]
+    task = FivetranSetupTestsSensor(task_id="wait", connection_id="no_such_connection")
+    with pytest.raises(FivetranError, match="doesn't exist"):
+        task.execute_complete(context, event=event.payload)
+
+
+def test_sync_trigger_only_reads(sim: Sim) -> None:
+    conn_id = sim.create()
+    sim.control.set_scenario({"sync": {"duration_seconds": 60}})
+    sim.api("POST", f"/v1/connections/{conn_id}/sync", {})
+    sim.control.clear_requests()
+    sim.on_request("GET", f"/v1/connections/{conn_id}", 2, lambda: sim.control.advance_clock(60))
+    trigger = FivetranSyncTrigger(
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=0.1,
+        end_time=None,
+        baseline=None,
+    )
+
+    event = first_event(trigger)
+
+    assert event.payload["status"] == "success"
+    assert event.payload["result"]["succeeded_at"] is not None
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")] * 3
+
+
+def test_trigger_retries_a_transient_error(sim: Sim) -> None:
+    conn_id = sim.create()
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "error", status=503, retry_after=0)
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id, fivetran_conn_id="fivetran_default", poll_interval=0.05, end_time=None
+    )
+    assert first_event(trigger).payload["status"] == "success"
+    assert [e["status"] for e in sim.requests()] == [503, 200]
