@@ -1,10 +1,10 @@
 """Triggers polling a Fivetran connection until a decision of ``decisions`` says done or failed.
 
-Each trigger opens one HTTP session for its whole run (``FivetranAsyncHook``), polls with
+Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``) for its whole run, polls with
 ``asyncio.sleep`` between calls, and ends with exactly one event. It gives up at ``end_time`` with a
 ``timeout`` event, and on an error the hook could not retry away with an ``error`` event carrying the
-message. The hook and the decisions are imported inside ``run``: the triggerer pays for them, a DAG file
-does not.
+message. The hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that
+its first import does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
 
 Triggers only read, with one deliberate exception: ``FivetranSetupTestsTrigger(retest=True)`` re-runs the
 setup tests (``POST .../test``) on each poll. Re-running tests changes nothing but the test results, so a
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -82,11 +83,13 @@ class _FivetranPollTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_spotify_fivetran.decisions import Verdict
         from airflow_spotify_fivetran.exceptions import FivetranError
-        from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
 
+        # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
+        # worker thread: in the loop it would stall every other trigger of this triggerer.
+        hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
         deadline = _parse_time(self.end_time)
         try:
-            async with FivetranAsyncHook(self.fivetran_conn_id) as hook:
+            async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
                 while True:
                     connection = await self._fetch(hook)
                     decision = self._decide(connection)
