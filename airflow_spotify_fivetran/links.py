@@ -1,7 +1,8 @@
 """Extra links on our tasks: the connection's page in Fivetran's dashboard, and its Connect Card.
 
 Airflow 3 reads an operator link's URL from the XCom named ``link.xcom_key``; tasks push it there with
-``persist`` as soon as they know the connection id, before any wait.
+``persist`` as soon as they know the connection id, before any wait, and Airflow pushes it again from
+``get_link`` when the task finishes.
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ def dashboard_url(connection_id: str) -> str:
 
 class _XComLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.bases.xcom import BaseXCom
-
-        value = BaseXCom.get_value(ti_key=ti_key, key=self.xcom_key)  # type: ignore[arg-type]
-        return value if isinstance(value, str) else ""
+        # Airflow 3 calls this in the worker when the task finishes and stores the result under
+        # ``xcom_key``; the URL is on the running operator, so a task that failed before knowing its
+        # connection simply has no link (no XCom lookup, no "XCom not found" in its log).
+        links: dict[str, str] = getattr(operator, "_fivetran_links", {})
+        return links.get(self.name, "")
 
     @classmethod
     def persist(cls, context: Any, url: str) -> None:
-        """Store the link's URL for this task instance."""
-        context["ti"].xcom_push(key=cls().xcom_key, value=url)
+        """Show the link now (XCom), and keep it on the operator for Airflow's own push at the end."""
+        link = cls()
+        task = context.get("task")
+        if task is not None:
+            task.__dict__.setdefault("_fivetran_links", {})[link.name] = url
+        context["ti"].xcom_push(key=link.xcom_key, value=url)
 
 
 class FivetranConnectionLink(_XComLink):

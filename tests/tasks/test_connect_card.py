@@ -108,3 +108,17 @@ def test_connect_card_flow_from_create_to_connected(
     assert outcome.xcom("wait")["setup_state"] == "connected"
     assert sim.details(conn_id)["status"]["setup_state"] == "connected"
     assert outcome.xcom("card")["connect_card_uri"] == card_uri()
+
+
+def test_links_come_from_the_running_operator(sim: Sim, context: Context, ti: RecordingTI) -> None:
+    """Airflow 3 asks get_link for the URL when a task ends; a task that failed first has no link, and
+    asking does not look anything up (no "XCom not found" in the task's log)."""
+    conn_id = sim.create(auth=False)
+    op = card_op(conn_id)
+    assert FivetranConnectionLink().get_link(op, ti_key=ti) == ""  # type: ignore[arg-type]
+    context["task"] = op
+    op.execute(context)
+    assert FivetranConnectionLink().get_link(op, ti_key=ti) == dashboard_url(conn_id)  # type: ignore[arg-type]
+    card_uri = FivetranConnectCardLink().get_link(op, ti_key=ti)  # type: ignore[arg-type]
+    assert card_uri == ti.xcoms[FivetranConnectCardLink().xcom_key]
+    assert card_uri.startswith(sim.server.base_url)
