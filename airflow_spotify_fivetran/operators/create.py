@@ -14,7 +14,7 @@ from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHoo
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_spotify_fivetran.models import NewSpotifyAdsConnection
+    from airflow_spotify_fivetran.models import Connection, NewSpotifyAdsConnection
 
 OnDrift = Literal["update", "fail", "ignore"]
 ON_DRIFT_CHOICES = ("update", "fail", "ignore")
@@ -93,7 +93,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         return NewSpotifyAdsConnection.from_api_dict(body)
 
     def execute(self, context: Context) -> str | None:
-        from airflow_spotify_fivetran.drift import compute_drift, why_immutable
         from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets
         from airflow_spotify_fivetran.summaries import setup_tests_table
 
@@ -124,13 +123,23 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             return created.id
 
         FivetranConnectionLink.persist(context, dashboard_url(existing.id))
-        actual = existing.model_dump(mode="json", by_alias=True)
-        drift = compute_drift(desired, actual, ignore=self.ignore_drift_in)
+        self.adopt(existing, desired)
+        return existing.id
+
+    def adopt(self, existing: Connection, desired: dict[str, Any]) -> None:
+        """Compare an existing connection with the wire body asked for; fail, update or log per the
+        parameters."""
+        from airflow_spotify_fivetran.drift import compute_drift, why_immutable
+        from airflow_spotify_fivetran.summaries import setup_tests_table
+
+        drift = compute_drift(
+            desired, existing.model_dump(mode="json", by_alias=True), ignore=self.ignore_drift_in
+        )
         self.log.info(
             "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",
             existing.id,
-            schema,
-            group_id,
+            existing.schema_,
+            existing.group_id,
             drift.table(),
         )
         if drift.immutable:
@@ -151,7 +160,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             self.log.warning("reauthorize=True but the request holds no auth: nothing to re-authorize")
         if self.plan_only:
             self.log.info("Plan only: would PATCH %s", sorted(patch) or "nothing")
-            return existing.id
+            return
         if drift.mutable and self.on_drift == "fail":
             raise FivetranDriftError(
                 f"Connection {existing.id} differs from the request (on_drift='fail'):\n{drift.table()}"
@@ -164,7 +173,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
             if "auth" in patch:
                 self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
-        return existing.id
 
 
 def _drift_fields(names: Sequence[str]) -> tuple[str, ...]:
