@@ -244,13 +244,13 @@ def one_wait_run(sim: BenchSimProcess, side: str, ids_file: Path, settings: Sett
     return result
 
 
-def waits_at_scale(settings: Settings, what_if: bool = False) -> dict[str, Any]:
+def waits_at_scale(settings: Settings) -> dict[str, Any]:
     scenario = {"sync": {"duration_seconds": settings.sync_seconds}}
     with BenchSimProcess(scenario=scenario) as sim, tempfile.TemporaryDirectory() as tmp:
         ids = sim.call("POST", "/_bench/populate", {"count": settings.waits, "prefix": "wait"})["ids"]
         ids_file = Path(tmp) / "ids.json"
         ids_file.write_text(json.dumps(ids))
-        sides = ["ours", "theirs", *(["ours-shared"] if what_if else [])]
+        sides = ["ours", "theirs"]
         runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
         for rep in range(settings.wait_reps):
             for side in sides if rep % 2 == 0 else list(reversed(sides)):
@@ -423,35 +423,6 @@ def table(results: dict[str, Any], settings: Settings) -> list[str]:
     return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *[line(r) for r in rows]]
 
 
-def what_if_table(results: dict[str, Any], settings: Settings) -> list[str]:
-    """Row 3 for ours as shipped and ours with the shared-session prototype (same run, same simulator)."""
-    w = results["waits"]
-    o, s = w["ours"], w["ours-shared"]
-    rows = [
-        ("TCP connections accepted", f"{o['connections']:.0f}", f"{s['connections']:.0f}"),
-        ("HTTP requests", f"{o['requests']:.0f}", f"{s['requests']:.0f}"),
-        ("peak RSS growth per wait (KB)", f"{o['mem_kb_per_wait']:.1f}", f"{s['mem_kb_per_wait']:.1f}"),
-        ("CPU time per wait (ms)", f"{o['cpu_ms_per_wait']:.2f}", f"{s['cpu_ms_per_wait']:.2f}"),
-        (
-            "event-loop lag p99 / max (ms)",
-            f"{o['lag_p99_ms']:.0f} / {o['lag_max_ms']:.0f}",
-            f"{s['lag_p99_ms']:.0f} / {s['lag_max_ms']:.0f}",
-        ),
-        ("wall time (s)", f"{o['elapsed_s']:.1f}", f"{s['elapsed_s']:.1f}"),
-    ]
-    head = (
-        f"what-if, {settings.waits:,} waits",
-        "ours (shipped)",
-        "ours + one shared session per loop (prototype)",
-    )
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    return [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *[line(r) for r in rows]]
-
-
 def machine() -> dict[str, str]:
     cpu = "unknown"
     try:
@@ -504,11 +475,6 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer processes, waits, connections")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--write-readme", action="store_true", help=f"put the table into {README.name}")
-    parser.add_argument(
-        "--what-if",
-        action="store_true",
-        help="row 3 also with shared_session_prototype (one HTTP session per event loop; not shipped)",
-    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     started = time.monotonic()
@@ -520,7 +486,7 @@ def main() -> int:
     steps = (
         ("parse", "row 1: DAG-parse cost", lambda: parse_cost(settings)),
         ("calls", "row 2: API calls", api_calls),
-        ("waits", f"row 3: {settings.waits} waits at once", lambda: waits_at_scale(settings, args.what_if)),
+        ("waits", f"row 3: {settings.waits} waits at once", lambda: waits_at_scale(settings)),
         (
             "fleet",
             f"row 4: fleet of {settings.fleet_count} under a rate limit",
@@ -536,8 +502,6 @@ def main() -> int:
     runtime = time.monotonic() - started
 
     lines = table(results, settings)
-    if args.what_if:
-        lines += ["", *what_if_table(results, settings)]
     info = machine()
     shown = [a for a in sys.argv[1:] if a not in ("--write-readme",)]
     if args.json:  # where the JSON went is not part of the measurement

@@ -3,7 +3,6 @@
 Runs under either virtual environment (it imports only the side it measures):
 
 * ``--side ours``: N ``airflow_spotify_fivetran.triggers.FivetranSyncTrigger(...).run()`` generators;
-* ``--side ours-shared``: as ``ours`` with ``shared_session_prototype`` installed (a what-if, not shipped);
 * ``--side theirs``: N ``fivetran_provider_async.triggers.FivetranTrigger(...).run()`` generators (2.4.0). Its
   hook builds every URL as ``f"{api_protocol}://{api_host}/{endpoint}"`` from class attributes
   (``https``, ``api.fivetran.com``): this harness sets those two attributes to the simulator's scheme and
@@ -132,7 +131,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--side", choices=("ours", "ours-shared", "theirs"), required=True)
+    parser.add_argument("--side", choices=("ours", "theirs"), required=True)
     parser.add_argument("--url", required=True)
     parser.add_argument("--ids", required=True, help="JSON file: the connection ids to wait for")
     parser.add_argument("--baseline", required=True, help="ISO time before the syncs started")
@@ -142,11 +141,7 @@ def main() -> None:
     with open(args.ids, encoding="utf-8") as handle:
         ids: list[str] = json.load(handle)
     builder: Callable[[], list[Any]]
-    if args.side == "ours-shared":
-        from shared_session_prototype import install
-
-        install()
-    if args.side in ("ours", "ours-shared"):
+    if args.side == "ours":
         builder = lambda: build_ours(ids, args.baseline, args.poll)  # noqa: E731
     else:
         builder = lambda: build_theirs(ids, args.baseline, args.poll, args.url)  # noqa: E731
