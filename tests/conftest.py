@@ -14,8 +14,20 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
+
+if "AIRFLOW_HOME" not in os.environ:
+    # Airflow writes airflow.cfg and logs into AIRFLOW_HOME (default ~/airflow) on first import: the suite
+    # touches nothing outside a temporary directory. Set before any test module imports Airflow.
+    _HOME = tempfile.mkdtemp(prefix="airflow-spotify-fivetran-tests-")
+    atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+    os.environ["AIRFLOW_HOME"] = _HOME
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import pytest
 import requests

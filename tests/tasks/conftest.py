@@ -16,11 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
-import os
-import shutil
-import sys
-import tempfile
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,13 +40,6 @@ if TYPE_CHECKING:
     from airflow.sdk import DAG, Context
     from airflow.sdk.exceptions import TaskDeferred
     from airflow.triggers.base import BaseTrigger, TriggerEvent
-
-if "airflow" not in sys.modules and "AIRFLOW_HOME" not in os.environ:
-    # Airflow writes airflow.cfg into AIRFLOW_HOME (default ~/airflow) on first import: keep these tests
-    # from touching anything outside a temporary directory.
-    _HOME = tempfile.mkdtemp(prefix="airflow-spotify-fivetran-tests-")
-    atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
-    os.environ["AIRFLOW_HOME"] = _HOME
 
 MISSING: Any = object()
 """What :meth:`DagOutcome.xcom` returns for an XCom that was never pushed."""
