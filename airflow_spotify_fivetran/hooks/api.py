@@ -7,10 +7,11 @@ two paths cannot drift apart.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow_spotify_fivetran import __version__
 from airflow_spotify_fivetran.exceptions import (
@@ -34,6 +35,68 @@ OUR_EXTRAS = ("connect_timeout", "read_timeout", "max_attempts")
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
+
+
+def api_base_url(host: str | None, *, schema: str | None = None, port: int | None = None) -> str:
+    """The base URL of the API for an Airflow connection's host, schema and port, as both hooks use it.
+
+    A host without a scheme (``api.fivetran.com``) gets ``https://``: the API key and secret travel in every
+    request's ``Authorization`` header, so plain ``http`` is used only when asked for, in the host
+    (``http://127.0.0.1:8080``, e.g. the simulator) or in the connection's schema field. HttpHook and
+    HttpAsyncHook would default to ``http``. No host: Fivetran's public API. A trailing ``/`` is dropped.
+    """
+    host = (host or "").strip() or DEFAULT_HOST
+    url = host if "://" in host else f"{(schema or '').strip() or 'https'}://{host}"
+    url = url.rstrip("/")
+    return f"{url}:{port}" if port else url
+
+
+_FALSE = frozenset({"false", "no", "off", "0"})
+_TRUE = frozenset({"true", "yes", "on", "1"})
+
+
+def select_proxy(proxies: Any, url: str) -> str | None:
+    """The proxy for ``url`` from a connection's ``proxy``/``proxies`` extra, as ``requests`` picks it.
+
+    A string is the proxy of every request. A mapping is looked up ``requests``-style: ``scheme://host``,
+    then ``scheme``, then ``all://host``, then ``all``. ``None`` when no proxy applies.
+    """
+    if not proxies:
+        return None
+    if isinstance(proxies, str):
+        return proxies.strip() or None
+    if not isinstance(proxies, Mapping):
+        return None
+    parts = urlsplit(url)
+    for key in (f"{parts.scheme}://{parts.hostname}", parts.scheme, f"all://{parts.hostname}", "all"):
+        value = proxies.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def tls_verify(value: Any) -> bool | str:
+    """A ``verify``/``verify_ssl`` extra read as ``requests`` reads it: ``True``/``False``, or the path of a CA
+    bundle (file or directory). ``"false"``, ``"no"``, ``"0"`` (any case) are ``False``; unset is ``True``."""
+    if value is None or isinstance(value, bool):
+        return value is not False
+    if isinstance(value, int | float):
+        return bool(value)
+    text = str(value).strip()
+    if text.lower() in _FALSE:
+        return False
+    if not text or text.lower() in _TRUE:
+        return True
+    return text
+
+
+def extra_flag(value: Any, *, default: bool) -> bool:
+    """A yes/no connection extra (``trust_env``) that JSON may hold as a bool or a string."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE
+    return bool(value)
 
 
 def default_headers() -> dict[str, str]:
@@ -79,29 +142,55 @@ class CallSettings:
         cls,
         extras: Mapping[str, Any],
         *,
+        conn_id: str = DEFAULT_CONN_ID,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         max_attempts: int | None = None,
     ) -> CallSettings:
-        """Hook arguments win over connection extras, which win over the defaults."""
+        """Hook arguments win over connection extras, which win over the defaults.
+
+        Raises ``FivetranInputError`` listing every value that is not a positive number, each naming the
+        hook argument or the extra of Airflow connection ``conn_id`` it came from.
+        """
+        problems: list[InputProblem] = []
 
         def pick(arg: Any, key: str, default: Any, kind: type) -> Any:
             value = arg if arg is not None else extras.get(key)
-            if value in (None, ""):
+            if value is None or (isinstance(value, str) and not value.strip()):
                 return default
-            try:
-                number = kind(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, got {value!r}") from None
-            if number <= 0:
-                raise ValueError(f"{key} must be greater than 0, got {value!r}")
+            where = f"hook argument {key}" if arg is not None else f"extra of Airflow connection {conn_id!r}"
+            number = _positive(value, kind)
+            if number is None:
+                what = "a whole number" if kind is int else "a number"
+                problems.append(
+                    InputProblem(key, f"must be {what} greater than 0, got {value!r} ({where})", value)
+                )
+                return default
             return number
 
-        return cls(
+        settings = cls(
             connect_timeout=pick(connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, float),
             read_timeout=pick(read_timeout, "read_timeout", DEFAULT_READ_TIMEOUT, float),
             max_attempts=pick(max_attempts, "max_attempts", DEFAULT_MAX_ATTEMPTS, int),
         )
+        if problems:
+            raise FivetranInputError(problems, what=f"settings of Airflow connection {conn_id!r}")
+        return settings
+
+
+def _positive(value: Any, kind: type) -> float | int | None:
+    """``value`` as a finite number of ``kind`` greater than 0, or ``None`` (a bool is no number here)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or number <= 0:
+        return None
+    if kind is int:
+        return int(number) if number.is_integer() else None
+    return number
 
 
 def _hint(status: int, code: str | None, conn_id: str) -> str | None:
@@ -248,3 +337,15 @@ def no_answer(
     else:
         message = f"connection failed ({type(cause).__name__})"
     return FivetranTransportError(message, method=method, path=path, attempts=attempt)
+
+
+def applied_earlier(exc: FivetranApiError) -> dict[str, Any]:
+    """The envelope a call returns when a retry's error answer shows that an earlier attempt, whose answer
+    was lost, did the work (a DELETE retried into 404, a resync retried into 409)."""
+    return {
+        "code": "Success",
+        "message": (
+            f"{exc.method} {exc.path} took effect: the answer to an earlier attempt was lost, and the retry "
+            f"was answered {exc.status} {exc.code or 'error'}"
+        ),
+    }

@@ -5,10 +5,12 @@ Basic auth and builds the ``requests.Session``. On top of it, this hook
 
 - resolves the Airflow connection and builds the session once per hook, and reuses it for every call;
 - sends ``Accept: application/json;version=2`` and a User-Agent naming this package on every call;
+- defaults a host without a scheme to ``https://`` (HttpHook would send the API secret over ``http``);
 - puts a connect and a read timeout on every call;
 - retries 429 (honouring ``Retry-After``), 500, 502, 503, 504, network errors and unreadable answers with
   bounded, jittered exponential back-off (``hooks.retry``), and never other 4xx;
 - never creates a connection twice: a create whose answer was lost is looked up before it is tried again;
+- takes a DELETE retried into 404, or a resync retried into 409, after a lost answer for the success it was;
 - turns every error answer into a typed exception carrying Fivetran's own code and message;
 - registers the API secret, ``refresh_token`` and ``client_secret`` with Airflow's secrets masker.
 """
@@ -16,8 +18,9 @@ Basic auth and builds the ``requests.Session``. On top of it, this hook
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import requests
 import tenacity
@@ -34,18 +37,22 @@ from airflow_spotify_fivetran.hooks.api import (
     DEFAULT_HOST,
     OUR_EXTRAS,
     CallSettings,
+    api_base_url,
+    applied_earlier,
     connection_path,
     default_headers,
     envelope_data,
     no_answer,
     read_answer,
+    tls_verify,
 )
-from airflow_spotify_fivetran.hooks.retry import backoff_delay, lost_answer, retrying_kwargs
+from airflow_spotify_fivetran.hooks.retry import AttemptMemory, backoff_delay, lost_answer, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value
 from airflow_spotify_fivetran.models import (
     ConnectCardAnswer,
     ConnectCardConfig,
     Connection,
+    ConnectionPage,
     ConnectionUpdate,
     NewSpotifyAdsConnection,
 )
@@ -58,8 +65,9 @@ class FivetranHook(HttpHook):
     """Call Fivetran's connection endpoints with typed models in and out.
 
     :param fivetran_conn_id: Airflow connection of type ``fivetran``: login = API key, password = API secret,
-        host = API URL (default ``https://api.fivetran.com``). Extras ``connect_timeout``, ``read_timeout``
-        (seconds) and ``max_attempts`` set the defaults below.
+        host = API URL (default ``https://api.fivetran.com``; ``https://`` when it names no scheme). Extras
+        ``connect_timeout``, ``read_timeout`` (seconds) and ``max_attempts`` set the defaults below; HttpHook's
+        ``proxies``/``proxy``, ``verify``/``verify_ssl``, ``cert`` and ``trust_env`` apply too.
     :param connect_timeout: seconds to open a TCP connection (default 10).
     :param read_timeout: seconds to wait for an answer (default 60).
     :param max_attempts: attempts per call, the first included (default 5).
@@ -103,6 +111,12 @@ class FivetranHook(HttpHook):
             self._session = super().get_conn(headers, extra_options)
         return self._session
 
+    def _set_base_url(self, connection: Any) -> None:
+        super()._set_base_url(connection)  # SRV lookup flags; its base URL would default to http://
+        self.base_url = api_base_url(connection.host, schema=connection.schema, port=connection.port)
+        if self._srv_lookup_enabled:
+            self._srv_scheme = urlparse(self.base_url).scheme
+
     def _configure_session_from_auth(
         self, session: requests.Session, connection: AirflowConnection
     ) -> requests.Session:
@@ -112,8 +126,13 @@ class FivetranHook(HttpHook):
     def _configure_session_from_extra(
         self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
     ) -> requests.Session:
-        self._settings = CallSettings.resolve(connection.extra_dejson, **self._overrides)
+        self._settings = CallSettings.resolve(
+            connection.extra_dejson, conn_id=self.fivetran_conn_id, **self._overrides
+        )
         session = super()._configure_session_from_extra(session, connection, extra_options)
+        session.verify = tls_verify(session.verify)  # "false" in the extra JSON means False, not a CA path
+        if isinstance(session.proxies, str):  # one proxy for every request, as the async hook reads it
+            session.proxies = {"http": session.proxies, "https": session.proxies}
         for key in OUR_EXTRAS:  # HttpHook sends unknown extras as headers; ours are settings
             session.headers.pop(key, None)
         return session
@@ -123,7 +142,7 @@ class FivetranHook(HttpHook):
         """Timeouts and retry budget in force (the Airflow connection is resolved on first access)."""
         self.get_conn()
         if self._settings is None:  # the connection had no extras
-            self._settings = CallSettings.resolve({}, **self._overrides)
+            self._settings = CallSettings.resolve({}, conn_id=self.fivetran_conn_id, **self._overrides)
         return self._settings
 
     def close(self) -> None:
@@ -153,6 +172,11 @@ class FivetranHook(HttpHook):
                 params=params,
                 timeout=(settings.connect_timeout, settings.read_timeout),
                 allow_redirects=False,
+                # Given per request, as HttpHook.run does: else requests lets REQUESTS_CA_BUNDLE and
+                # HTTP(S)_PROXY of the environment override the connection's verify and proxies extras.
+                proxies=session.proxies,
+                verify=session.verify,
+                cert=session.cert,
             )
         except requests.Timeout:
             raise no_answer(settings, method=method, path=path, attempt=attempt) from None
@@ -197,13 +221,32 @@ class FivetranHook(HttpHook):
         )
 
     def call(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        applied_statuses: Collection[int] = (),
     ) -> dict[str, Any]:
-        """Send one API call with the retry policy; return the answer's envelope (``code``, ``data``...)."""
+        """Send one API call with the retry policy; return the answer's envelope (``code``, ``data``...).
+
+        :param applied_statuses: error statuses that, answering a retry after an attempt whose answer was
+            lost, mean that attempt did the work (404 for a DELETE): the call then succeeds, with a warning.
+        """
+        memory = AttemptMemory(applied_statuses)
         for attempt in self._retrying():
             with attempt:
                 number = attempt.retry_state.attempt_number
-                return self._attempt(method, path, number, json=json, params=params)
+                try:
+                    return self._attempt(method, path, number, json=json, params=params)
+                except FivetranError as exc:
+                    if memory.applied_earlier(exc):
+                        envelope = applied_earlier(exc)
+                        self.log.warning("%s", envelope["message"])
+                        return envelope
+                    memory.record(exc)
+                    raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _data(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -280,19 +323,11 @@ class FivetranHook(HttpHook):
         path = CONNECTIONS_PATH
         seen: set[str] = set()
         while True:
-            data = self._data("GET", path, params=params)
-            items = data.get("items")
-            if not isinstance(items, list):
-                raise FivetranResponseError("list answer has no 'items' array", method="GET", path=path)
-            for item in items:
-                yield Connection.from_api(item, method="GET", path=path)
-            cursor = data.get("next_cursor")
-            if not cursor:  # absent, null or "": the last page
+            page = ConnectionPage.from_api(self._data("GET", path, params=params), method="GET", path=path)
+            yield from page.items
+            cursor = page.next_cursor
+            if cursor is None:  # absent, null or "": the last page
                 return
-            if not isinstance(cursor, str):
-                raise FivetranResponseError(
-                    f"list answer has a next_cursor that is not a string: {cursor!r}", method="GET", path=path
-                )
             if cursor in seen:
                 raise FivetranResponseError(f"pagination loops on cursor {cursor!r}", method="GET", path=path)
             seen.add(cursor)
@@ -338,15 +373,23 @@ class FivetranHook(HttpHook):
         return str(envelope.get("message") or "")
 
     def resync_connection(self, connection_id: str, *, scope: Mapping[str, list[str]] | None = None) -> str:
-        """``POST /v1/connections/{id}/resync``: re-sync everything, or only ``scope`` ({schema: [tables]})."""
+        """``POST /v1/connections/{id}/resync``: re-sync everything, or only ``scope`` ({schema: [tables]}).
+
+        A retry answered 409 (a sync is running) after an attempt whose answer was lost is taken as success:
+        the lost attempt started that sync.
+        """
         body = {"scope": dict(scope)} if scope else {}
-        envelope = self.call("POST", connection_path(connection_id, "resync"), json=body)
+        path = connection_path(connection_id, "resync")
+        envelope = self.call("POST", path, json=body, applied_statuses={409})
         return str(envelope.get("message") or "")
 
     def delete_connection(self, connection_id: str, *, missing_ok: bool = False) -> str:
-        """``DELETE /v1/connections/{id}``; with ``missing_ok`` an unknown id is not an error."""
+        """``DELETE /v1/connections/{id}``; with ``missing_ok`` an unknown id is not an error.
+
+        A retry answered 404 after an attempt whose answer was lost is a success: the lost attempt deleted it.
+        """
         try:
-            envelope = self.call("DELETE", connection_path(connection_id))
+            envelope = self.call("DELETE", connection_path(connection_id), applied_statuses={404})
         except FivetranNotFoundError:
             if missing_ok:
                 return f"connection {connection_id} does not exist"

@@ -1,39 +1,86 @@
 """``FivetranAsyncHook``: the non-blocking path that triggers use in the triggerer's event loop.
 
-Built on ``HttpAsyncHook``, which resolves the Airflow connection asynchronously. Calls go through an
-``aiohttp.ClientSession`` taken by ``async with FivetranAsyncHook(...) as hook`` and reused for every poll of
-a trigger run. Hooks of the same Airflow connection in the same event loop share that session
-(``session_pool``): a thousand waiting triggers resolve the connection once and hold a bounded pool of
-sockets. Same timeouts, retry policy, headers and error types as the synchronous ``FivetranHook``. Nothing
-here sleeps except ``asyncio.sleep``, and no call blocks the loop.
+Subclass of ``HttpAsyncHook`` (the ``fivetran`` connection type, ``config()`` giving a ``SessionConfig``).
+Calls go through an ``aiohttp.ClientSession`` taken by ``async with FivetranAsyncHook(...) as hook`` and
+reused for every poll of a trigger run. Hooks of the same Airflow connection in the same event loop share
+that session (``session_pool``): a thousand waiting triggers resolve the connection once and hold a bounded
+pool of sockets. Same base URL, timeouts, retry policy, headers, error types, proxy and TLS settings as the
+synchronous ``FivetranHook``. Nothing here sleeps except ``asyncio.sleep``, and no call blocks the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
+import ssl
+from collections.abc import Collection
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import aiohttp
 import tenacity
-from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
+from airflow.providers.common.compat.connection import get_async_connection
+from airflow.providers.http.hooks.http import (
+    HttpAsyncHook,
+    SessionConfig,
+    _process_extra_options_from_connection,
+)
 
+from airflow_spotify_fivetran.exceptions import FivetranAuthError, FivetranError
 from airflow_spotify_fivetran.hooks.api import (
     DEFAULT_CONN_ID,
-    DEFAULT_HOST,
     OUR_EXTRAS,
     CallSettings,
+    api_base_url,
+    applied_earlier,
     connection_path,
     default_headers,
     envelope_data,
+    extra_flag,
     no_answer,
     read_answer,
+    select_proxy,
+    tls_verify,
 )
-from airflow_spotify_fivetran.hooks.retry import retrying_kwargs
+from airflow_spotify_fivetran.hooks.retry import AttemptMemory, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_value
 from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
 from airflow_spotify_fivetran.models import Connection
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What every hook sharing a pooled session needs besides the session: its settings and proxy."""
+
+    settings: CallSettings
+    proxy: str | None = None
+
+
+def tls_setting(verify: bool | str, cert: Any = None) -> bool | ssl.SSLContext:
+    """The connector's ``ssl=`` for a ``verify`` (``tls_verify``) and a ``cert`` extra, as ``requests`` reads
+    them: ``False`` skips certificate checks, a path is a CA bundle (file or directory), ``cert`` is a client
+    certificate (one PEM path, or ``[cert, key]``). Reads files: call it off the event loop."""
+    if cert is None and isinstance(verify, bool):
+        return verify
+    if isinstance(verify, str):
+        if os.path.isdir(verify):
+            context = ssl.create_default_context(capath=verify)
+        else:
+            context = ssl.create_default_context(cafile=verify)
+    else:
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    if cert:
+        if isinstance(cert, list | tuple):
+            context.load_cert_chain(*cert)
+        else:
+            context.load_cert_chain(cert)
+    return context
 
 
 class FivetranAsyncHook(HttpAsyncHook):
@@ -62,34 +109,40 @@ class FivetranAsyncHook(HttpAsyncHook):
         max_attempts: int | None = None,
     ) -> None:
         super().__init__(method="GET", http_conn_id=fivetran_conn_id)
-        # HttpAsyncHook calls auth_type(login, password) once, while it resolves the connection. aiohttp
-        # deprecates BasicAuth (a warning per trigger run), so we keep the header and hand back None.
-        self.auth_type = self._remember_credentials
-        self._authorization: str | None = None
         self.fivetran_conn_id = fivetran_conn_id
         self._overrides: dict[str, Any] = {
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "max_attempts": max_attempts,
         }
+        # The Basic auth header, set by config(): aiohttp deprecates BasicAuth (a warning per trigger run).
+        self._authorization: str | None = None
         self._settings: CallSettings | None = None
+        self._proxy: str | None = None
         self._lease: Lease | None = None
 
-    def _remember_credentials(self, login: str, password: str | None) -> None:
-        token = base64.b64encode(f"{login}:{password or ''}".encode("latin1")).decode("ascii")
-        self._authorization = f"Basic {token}"
-        mask_value(password)
-
     async def config(self) -> SessionConfig:
-        """Resolve the Airflow connection once; our extras become settings, never HTTP headers."""
-        if self._settings is None:
-            config = await super().config()
-            headers = dict(config.headers or {})
+        """Resolve the Airflow connection once, as ``FivetranHook`` reads it.
+
+        The base URL is ``https://`` unless the host or the schema field says otherwise (``HttpAsyncHook``
+        would default to ``http``); extras are split as ``HttpHook`` splits them: its request options
+        (``proxies``, ``verify``, ``cert``, ``trust_env``...) go to ``extra_options``, our
+        ``connect_timeout``/``read_timeout``/``max_attempts`` become settings, the rest are headers.
+        """
+        if self._config is None:
+            conn = await get_async_connection(conn_id=self.fivetran_conn_id, hook=self)
+            headers, options = _process_extra_options_from_connection(conn, {})
             extras = {key: headers.pop(key) for key in OUR_EXTRAS if key in headers}
-            self._settings = CallSettings.resolve(extras, **self._overrides)
-            base_url = config.base_url if urlparse(config.base_url).hostname else DEFAULT_HOST
-            self._config = config.model_copy(update={"headers": headers, "base_url": base_url})
-        assert self._config is not None
+            self._settings = CallSettings.resolve(extras, conn_id=self.fivetran_conn_id, **self._overrides)
+            if conn.login:
+                token = base64.b64encode(f"{conn.login}:{conn.password or ''}".encode("latin1"))
+                self._authorization = f"Basic {token.decode('ascii')}"
+                mask_value(conn.password)
+            self._config = SessionConfig(
+                base_url=api_base_url(conn.host, schema=conn.schema, port=conn.port),
+                headers=headers,
+                extra_options=options,
+            )
         return self._config
 
     @property
@@ -99,27 +152,45 @@ class FivetranAsyncHook(HttpAsyncHook):
         return self._settings
 
     async def _build_session(self) -> tuple[aiohttp.ClientSession, object]:
-        """A session for this hook's connection; the Airflow connection is resolved here, once."""
+        """A session for this hook's connection; the Airflow connection is resolved here, once.
+
+        Proxy and TLS as ``FivetranHook`` (``requests``) applies them: the ``proxies``/``proxy`` extra, else
+        ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` from the environment (``trust_env``, default true);
+        ``verify``/``verify_ssl`` false or a CA bundle path, and a client ``cert``, on the connector.
+        """
         config = await self.config()
-        settings = self.settings
+        options = config.extra_options or {}
         headers = {**default_headers(), **(config.headers or {})}
         if self._authorization:
             headers["Authorization"] = self._authorization
+        proxy = select_proxy(options.get("proxy"), config.base_url)
+        if proxy:
+            mask_value(urlsplit(proxy).password)
+        verify = tls_verify(options.get("verify_ssl"))
+        cert = options.get("cert")
+        if cert is None and isinstance(verify, bool):
+            tls = tls_setting(verify)
+        else:  # a CA bundle or a client certificate to read from disk: off the event loop
+            tls = await asyncio.to_thread(tls_setting, verify, cert)
         session = aiohttp.ClientSession(
             base_url=config.base_url.rstrip("/") + "/",
             headers=headers,
-            timeout=aiohttp.ClientTimeout(connect=settings.connect_timeout, sock_read=settings.read_timeout),
-            connector=new_connector(),
+            timeout=aiohttp.ClientTimeout(
+                connect=self.settings.connect_timeout, sock_read=self.settings.read_timeout
+            ),
+            connector=new_connector(tls),
             cookie_jar=aiohttp.DummyCookieJar(),  # Fivetran sets no cookies; don't keep a jar per session
+            trust_env=extra_flag(options.get("trust_env"), default=True),
         )
-        return session, settings
+        return session, SessionContext(self.settings, proxy)
 
     async def _client_session(self) -> aiohttp.ClientSession:
         if self._lease is None:
             key = (self.fivetran_conn_id, tuple(sorted(self._overrides.items())))
             self._lease = await POOL.acquire(key, self._build_session)
-            assert isinstance(self._lease.context, CallSettings)
-            self._settings = self._lease.context
+            assert isinstance(self._lease.context, SessionContext)
+            self._settings = self._lease.context.settings
+            self._proxy = self._lease.context.proxy
         return self._lease.session
 
     async def __aenter__(self) -> FivetranAsyncHook:
@@ -143,31 +214,62 @@ class FivetranAsyncHook(HttpAsyncHook):
     async def _attempt(self, method: str, path: str, attempt: int, *, json: Any = None) -> dict[str, Any]:
         client = await self._client_session()
         try:
-            async with client.request(method, path.lstrip("/"), json=json, allow_redirects=False) as response:
+            async with client.request(
+                method, path.lstrip("/"), json=json, allow_redirects=False, proxy=self._proxy
+            ) as response:
                 status, body, headers = response.status, await response.text(), response.headers
         except TimeoutError:
             raise no_answer(self.settings, method=method, path=path, attempt=attempt) from None
         except aiohttp.ClientError as exc:
             raise no_answer(self.settings, method=method, path=path, attempt=attempt, cause=exc) from None
-        return read_answer(
-            status=status,
-            body=body,
-            headers=headers,
-            method=method,
-            path=path,
-            conn_id=self.fivetran_conn_id,
-            attempt=attempt,
-        )
+        try:
+            return read_answer(
+                status=status,
+                body=body,
+                headers=headers,
+                method=method,
+                path=path,
+                conn_id=self.fivetran_conn_id,
+                attempt=attempt,
+            )
+        except FivetranAuthError:
+            self._retire_session()
+            raise
 
-    async def call(self, method: str, path: str, *, json: Any = None) -> dict[str, Any]:
-        """One API call with the shared retry policy; waits with ``asyncio.sleep`` only."""
+    def _retire_session(self) -> None:
+        """After a 401/403: hooks that start from now on build a new session, reading the Airflow connection
+        again (a rotated secret); the hooks holding this one keep it until they leave."""
+        if self._lease is not None:
+            self.log.warning(
+                "Fivetran refused the credentials of Airflow connection %r: new calls will read it again",
+                self.fivetran_conn_id,
+            )
+            POOL.retire(self._lease)
+
+    async def call(
+        self, method: str, path: str, *, json: Any = None, applied_statuses: Collection[int] = ()
+    ) -> dict[str, Any]:
+        """One API call with the shared retry policy; waits with ``asyncio.sleep`` only.
+
+        ``applied_statuses`` as in ``FivetranHook.call``: after an attempt whose answer was lost, a retry
+        answered with one of them means that attempt did the work, and the call succeeds.
+        """
         await self._client_session()
+        memory = AttemptMemory(applied_statuses)
         async for attempt in tenacity.AsyncRetrying(**retrying_kwargs(self.settings.max_attempts)):
             with attempt:
                 number = attempt.retry_state.attempt_number
                 if number > 1:
                     self.log.warning("Retrying %s %s (attempt %d)", method, path, number)
-                return await self._attempt(method, path, number, json=json)
+                try:
+                    return await self._attempt(method, path, number, json=json)
+                except FivetranError as exc:
+                    if memory.applied_earlier(exc):
+                        envelope = applied_earlier(exc)
+                        self.log.warning("%s", envelope["message"])
+                        return envelope
+                    memory.record(exc)
+                    raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def get_connection_details(self, connection_id: str) -> Connection:

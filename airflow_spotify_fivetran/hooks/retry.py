@@ -8,7 +8,8 @@ retried: other 4xx, which would fail the same way again.
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Collection
+from typing import Any, TypeGuard
 
 import tenacity
 
@@ -46,6 +47,27 @@ def lost_answer(exc: BaseException) -> bool:
     if isinstance(exc, FivetranApiError):
         return exc.status >= 500
     return isinstance(exc, FivetranTransportError | FivetranResponseError)
+
+
+class AttemptMemory:
+    """What the failed attempts of one call tell the next ones: whether an earlier answer was lost.
+
+    A call that is not idempotent may meet the effect of its own lost attempt when retried: the DELETE that
+    was applied before its answer was lost is retried into ``404``, the resync into ``409`` (a sync is
+    running: ours). ``applied_statuses`` are the statuses that, after a lost answer, mean "done".
+    """
+
+    def __init__(self, applied_statuses: Collection[int] = ()) -> None:
+        self.applied_statuses = frozenset(applied_statuses)
+        self.lost = False
+
+    def record(self, exc: BaseException) -> None:
+        """Remember a failed attempt."""
+        self.lost = self.lost or lost_answer(exc)
+
+    def applied_earlier(self, exc: BaseException) -> TypeGuard[FivetranApiError]:
+        """Whether ``exc``, the answer to a retry, says an earlier attempt whose answer was lost did the work."""
+        return self.lost and isinstance(exc, FivetranApiError) and exc.status in self.applied_statuses
 
 
 def backoff_delay(attempt: int, exc: BaseException | None, rng: random.Random | None = None) -> float:

@@ -3,13 +3,19 @@
 A triggerer runs every deferred wait in one event loop. A session per trigger would hold a connector, a
 cookie jar and a TCP connection for each of a thousand waits, and look the Airflow connection up a thousand
 times inside the loop. Shared, the connection is resolved once, the pool holds at most ``CONNECTION_LIMIT``
-sockets, and memory per wait is a few coroutine frames. The session closes when its last user leaves, so
-a rotated API secret is picked up as soon as the waits using the old one end.
+sockets, and memory per wait is a few coroutine frames.
+
+A session lives while it has users: it closes when its last user leaves, and the next hook builds a new one,
+reading the Airflow connection again. Under a steady stream of waits that moment may never come, so a session
+whose call was refused with 401/403 (a rotated or revoked API secret) is *retired* (``retire``): it leaves the
+pool at once, the next hook builds a fresh session from the Airflow connection as it is now, and the hooks
+still holding the old one keep it until they leave; the last one closes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
@@ -31,7 +37,7 @@ class Lease:
 
 class SessionPool:
     """Sessions keyed by loop and caller key; ``acquire`` builds one on first use, ``release`` closes it
-    after the last user."""
+    after the last user, ``retire`` makes the next ``acquire`` build a new one."""
 
     def __init__(self) -> None:
         self._leases: dict[Hashable, Lease] = {}
@@ -53,21 +59,31 @@ class SessionPool:
             lease.users += 1
         return lease
 
+    def retire(self, lease: Lease) -> None:
+        """Take ``lease`` out of the pool: the next ``acquire`` of its key builds a new session. Its current
+        users keep it until they ``release`` it; the last release closes it. Idempotent."""
+        if self._leases.get(lease.key) is lease:
+            del self._leases[lease.key]
+
     async def release(self, lease: Lease) -> None:
+        """Give a share back; the session closes when its last user leaves."""
         lease.users -= 1
         if lease.users > 0:
             return
         if self._leases.get(lease.key) is lease:
             del self._leases[lease.key]
-            self._locks.pop(lease.key, None)
+        lock = self._locks.get(lease.key)
+        if lease.key not in self._leases and lock is not None and not lock.locked():
+            del self._locks[lease.key]  # nobody uses or is building a session of this key
         await lease.session.close()
 
     def __len__(self) -> int:
         return len(self._leases)
 
 
-def new_connector() -> aiohttp.TCPConnector:
-    return aiohttp.TCPConnector(limit=CONNECTION_LIMIT)
+def new_connector(tls: bool | ssl.SSLContext = True) -> aiohttp.TCPConnector:
+    """The connector of a shared session; ``tls`` False skips certificate checks, a context sets them."""
+    return aiohttp.TCPConnector(limit=CONNECTION_LIMIT, ssl=tls)
 
 
 #: The pool of this process (the triggerer's, or a worker's for the odd async call).

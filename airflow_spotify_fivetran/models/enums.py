@@ -180,12 +180,6 @@ def is_known(value: object) -> bool:
     return isinstance(value, StrEnum)
 
 
-def lenient(enum_cls: type[E], value: object) -> E | object:
-    """The member for ``value`` when there is one, else ``value`` unchanged (how answers keep new values)."""
-    member = known(enum_cls, value)
-    return value if member is None else member
-
-
 def allowed_values(enum_cls: type[StrEnum]) -> str:
     """The values of ``enum_cls`` as a comma-separated list, in declaration order (for messages)."""
     return ", ".join(member.value for member in enum_cls)

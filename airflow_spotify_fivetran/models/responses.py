@@ -248,3 +248,29 @@ class ConnectionPage(AnswerModel):
 
     items: Annotated[list[Connection], BeforeValidator(_none_as_empty_list)] = []
     next_cursor: Annotated[str | None, BeforeValidator(_blank_as_none)] = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], *, method: str = "", path: str = "") -> Self:
+        """Parse a list answer's ``data``; stricter than the model where a lenient reading would hide a
+        garbled page.
+
+        Raises:
+            FivetranResponseError: ``data`` is not an object, ``items`` is not an array (a page without one
+                would silently end a listing), an item is not a usable ``Connection`` (the message is that
+                of ``Connection.from_api``), or ``next_cursor`` is neither a string nor empty.
+        """
+        if not isinstance(data, Mapping):
+            return super().from_api(data, method=method, path=path)  # its "expected a JSON object" error
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise FivetranResponseError("list answer has no 'items' array", method=method, path=path)
+        cursor = data.get("next_cursor")
+        if not cursor:  # absent, null, "" (or another empty value): the last page
+            cursor = None
+        elif not isinstance(cursor, str):
+            raise FivetranResponseError(
+                f"list answer has a next_cursor that is not a string: {cursor!r}", method=method, path=path
+            )
+        return cls(
+            items=[Connection.from_api(item, method=method, path=path) for item in items], next_cursor=cursor
+        )

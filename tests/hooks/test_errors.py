@@ -103,10 +103,15 @@ def test_a_garbled_answer_is_a_clear_response_error(
     [
         ('{"code": "Success", "data": {}}', "no 'items' array"),
         ('{"code": "Success", "data": {"items": {"a": 1}}}', "no 'items' array"),
+        ('{"code": "Success", "data": {"items": null}}', "no 'items' array"),
         ('{"code": "Success", "data": {"items": [{"id": "x"}]}}', "not a usable Connection"),
         (
             '{"code": "Success", "data": {"items": [], "next_cursor": ["x"]}}',
             "next_cursor that is not a string",
+        ),
+        (
+            '{"code": "Success", "data": {"items": [], "next_cursor": 7}}',
+            "next_cursor that is not a string: 7",
         ),
     ],
 )
