@@ -27,11 +27,16 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict, the reason a person reads in the log, and the failing setup tests where there are any."""
+    """A verdict, the reason a person reads in the log, and the failing setup tests where there are any.
+
+    ``broken`` marks the failure of a connection whose ``setup_state`` is ``broken`` (it passed its setup
+    tests once and fails them now): the tasks raise ``FivetranConnectionBrokenError`` for it, with guidance.
+    """
 
     verdict: Verdict
     reason: str
     failed_tests: tuple[FailedTest, ...] = field(default=())
+    broken: bool = False
 
     @property
     def done(self) -> bool:
@@ -76,7 +81,7 @@ def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decis
     if state == "connected":
         return Decision(Verdict.DONE, f"setup tests of {connection.id} passed (setup_state connected)")
     if state == "broken":
-        return Decision(Verdict.FAILED, BROKEN_GUIDANCE, failing)
+        return Decision(Verdict.FAILED, BROKEN_GUIDANCE, failing, broken=True)
     if state != "incomplete":
         return Decision(Verdict.WAIT, f"unknown setup_state {state!r}; waiting for connected")
     if failing and failures_are_final:

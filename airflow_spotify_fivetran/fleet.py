@@ -462,6 +462,8 @@ def plan_fleet(
                 try:
                     check_connection(conn_id)
                     verdicts[conn_id] = None
+                except FivetranInputError as exc:  # its problems only: the entry's label says where
+                    verdicts[conn_id] = "; ".join(p.message for p in exc.problems) or str(exc)
                 except Exception as exc:
                     verdicts[conn_id] = str(exc) or type(exc).__name__
             if verdicts[conn_id] is not None:

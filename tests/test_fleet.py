@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_spotify_fivetran.exceptions import FivetranInputError
+from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
 from airflow_spotify_fivetran.fleet import (
     FleetSpec,
     load_fleet_spec,
@@ -333,6 +333,21 @@ def test_connection_checks_run_alongside_other_problems() -> None:
         in (found[-1])
     )
     assert any(f.startswith("connections[1] (b): config.accounts: ") for f in found)
+
+
+def test_an_input_error_of_the_check_is_reported_by_its_problems_only() -> None:
+    """``spotify_auth_from_connection`` raises a FivetranInputError: its heading is not repeated."""
+
+    def check(conn_id: str) -> None:
+        raise FivetranInputError(
+            [InputProblem("spotify_conn_id", f"Airflow connection {conn_id!r} lacks refresh_token", conn_id)],
+            what="Spotify credentials",
+        )
+
+    assert problems(spec(entry("a")), check_connection=check) == [
+        "connections[0] (a): spotify_conn_id: Airflow connection 'spotify_ads_credentials' is not usable: "
+        "Airflow connection 'spotify_ads_credentials' lacks refresh_token"
+    ]
 
 
 # --- reading the file -------------------------------------------------------------------------------------

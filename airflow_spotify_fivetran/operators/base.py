@@ -28,7 +28,11 @@ def default_deferrable() -> bool:
 
 
 class FivetranHookMixin:
-    """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run."""
+    """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run, closed once the task is done.
+
+    Comes before ``BaseOperator`` in a task's bases: its ``post_execute`` closes the hook's HTTP session
+    (if the run built one), then calls the next ``post_execute`` along the MRO.
+    """
 
     fivetran_conn_id: str
 
@@ -37,6 +41,14 @@ class FivetranHookMixin:
         from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
 
         return FivetranHook(self.fivetran_conn_id)
+
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        # Only a hook this run built (cached_property stores it in the instance dict): reading
+        # ``self.hook`` here would build one just to close it. Dropped too, so a later use builds anew.
+        hook = self.__dict__.pop("hook", None)
+        if hook is not None:
+            hook.close()
+        super().post_execute(context, result)  # type: ignore[misc]
 
 
 def wait_in_worker(

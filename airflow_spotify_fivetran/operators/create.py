@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator
 
-from airflow_spotify_fivetran.exceptions import FivetranDriftError
+from airflow_spotify_fivetran.exceptions import (
+    FivetranConflictError,
+    FivetranDriftError,
+    FivetranInputError,
+    InputProblem,
+)
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
 
@@ -33,7 +38,10 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
       ``update`` sends one PATCH with only those fields, ``fail`` fails the task listing them, ``ignore``
       logs them.
 
-    With ``plan_only`` the task logs what it would do and changes nothing.
+    A create answered ``409 Conflict`` (another run created the connection since the lookup) adopts the
+    connection that now exists the same way.
+
+    With ``plan_only`` the task logs what a real run would do (create, PATCH, or fail) and changes nothing.
 
     :param connection: the create request: a ``NewSpotifyAdsConnection`` or the API-shaped dict of
         Fivetran's create body (templated: values may come from params, Variables or XCom). Validated before
@@ -45,7 +53,8 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         compared on an adopted connection: e.g. ``paused`` when the connection is created paused and a later
         task unpauses it.
     :param reauthorize: on an adopted connection, also send ``auth`` (to repair a ``broken`` connection).
-    :param plan_only: log the plan (create, or the drift table) and change nothing.
+    :param plan_only: log the plan (create, the drift table and the PATCH, or the error a real run would
+        raise, as "would fail: ...") and change nothing.
     :param fivetran_conn_id: the Airflow connection to Fivetran.
     :return: (XCom) the Fivetran connection id; ``None`` in plan-only mode when nothing exists yet.
     """
@@ -110,17 +119,30 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
                     group_id,
                 )
                 return None
-            created = self.hook.create_connection(request)
-            FivetranConnectionLink.persist(context, dashboard_url(created.id))
-            self.log.info(
-                "Created connection %s (schema %r, group %s); setup_state %s\n%s",
-                created.id,
-                schema,
-                group_id,
-                created.status.setup_state,
-                setup_tests_table(created.setup_tests or ()),
-            )
-            return created.id
+            try:
+                created = self.hook.create_connection(request)
+            except FivetranConflictError:
+                # Another run (a concurrent task, a second DAG run) created it since the lookup: adopt
+                # that one, as a re-run would. No connection under the schema: some other conflict.
+                existing = self.hook.find_connection(group_id, schema)
+                if existing is None:
+                    raise
+                self.log.warning(
+                    "Connection %r was created concurrently (409 Conflict on create): adopting %s",
+                    schema,
+                    existing.id,
+                )
+            else:
+                FivetranConnectionLink.persist(context, dashboard_url(created.id))
+                self.log.info(
+                    "Created connection %s (schema %r, group %s); setup_state %s\n%s",
+                    created.id,
+                    schema,
+                    group_id,
+                    created.status.setup_state,
+                    setup_tests_table(created.setup_tests or ()),
+                )
+                return created.id
 
         FivetranConnectionLink.persist(context, dashboard_url(existing.id))
         self.adopt(existing, desired)
@@ -142,15 +164,32 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             existing.group_id,
             drift.table(),
         )
+        # What a real run does, decided first; plan_only then logs exactly that instead of doing it.
+        failure: str | None = None
         if drift.immutable:
             reasons = "; ".join(
                 f"{item.field} cannot change: {why_immutable(item)}" for item in drift.immutable
             )
-            raise FivetranDriftError(
+            failure = (
                 f"Connection {existing.id} differs from the request in fields Fivetran cannot change. "
                 f"{reasons}. Create a connection with another schema name instead."
             )
+        elif drift.mutable and self.on_drift == "fail":
+            failure = f"Connection {existing.id} differs from the request (on_drift='fail'):\n{drift.table()}"
+        if failure is not None:
+            if self.plan_only:
+                self.log.warning("Plan only: would fail: %s", failure)
+                return
+            raise FivetranDriftError(failure)
+
         patch = dict(drift.patch)
+        if drift.mutable and self.on_drift == "ignore":
+            self.log.warning(
+                "%s the drift of connection %s as it is (on_drift='ignore')",
+                "Plan only: would leave" if self.plan_only else "Leaving",
+                existing.id,
+            )
+            patch = {}
         if self.reauthorize and "auth" in desired:
             # New credentials repair a broken connection only once the setup tests ran on them: ask
             # Fivetran to run them in the same PATCH (the answer then holds the fresh results).
@@ -161,13 +200,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         if self.plan_only:
             self.log.info("Plan only: would PATCH %s", sorted(patch) or "nothing")
             return
-        if drift.mutable and self.on_drift == "fail":
-            raise FivetranDriftError(
-                f"Connection {existing.id} differs from the request (on_drift='fail'):\n{drift.table()}"
-            )
-        if drift.mutable and self.on_drift == "ignore":
-            self.log.warning("Leaving the drift of connection %s as it is (on_drift='ignore')", existing.id)
-            patch = {k: v for k, v in patch.items() if k in ("auth", "run_setup_tests")}
         if patch:
             updated = self.hook.modify_connection(existing.id, patch)
             self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
@@ -206,9 +238,17 @@ def spotify_auth_from_connection(conn_id: str) -> dict[str, Any]:
         if not value
     ]
     if missing:
-        raise ValueError(
-            f"Airflow connection {conn_id!r} lacks {', '.join(missing)}: login = Spotify client id, "
-            'password = client secret, extra {"refresh_token": ...}'
+        # A FivetranInputError (also a ValueError) naming the operator argument; no value is shown.
+        raise FivetranInputError(
+            [
+                InputProblem(
+                    "spotify_conn_id",
+                    f"Airflow connection {conn_id!r} lacks {', '.join(missing)}: login = Spotify client "
+                    'id, password = client secret, extra {"refresh_token": ...}',
+                    conn_id,
+                )
+            ],
+            what="Spotify credentials",
         )
     return {
         "refresh_token": refresh_token,

@@ -46,7 +46,8 @@ class FivetranDeleteConnectionOperator(FivetranHookMixin, BaseOperator):
 class FivetranConnectCardOperator(FivetranHookMixin, BaseOperator):
     """Create a Connect Card for a connection made without ``auth``, for a person to authorise it.
 
-    The card's URI is returned (XCom) and shown as the task's "Fivetran Connect Card" link; a
+    The card's URI is returned (XCom) and shown as the task's "Fivetran Connect Card" link, never logged:
+    it embeds a short-lived token granting access to configure the connection's credentials. A
     ``FivetranSetupTestsSensor(wait_for_connect_card=True)`` downstream waits until the person is done.
 
     :param connection_id: the Fivetran connection id (templated).
@@ -84,5 +85,12 @@ class FivetranConnectCardOperator(FivetranHookMixin, BaseOperator):
 
             raise FivetranResponseError("the connect-card answer holds no connect_card.uri")
         FivetranConnectCardLink.persist(context, uri)
-        self.log.info("Connect Card for %s: open %s to authorise the connection", self.connection_id, uri)
+        # The URI embeds a short-lived token that lets whoever holds it set the connection's credentials:
+        # it goes to the link and the XCom only, never to the task log.
+        self.log.info(
+            "Connect Card for %s created: open it from this task's %r link (or the connect_card_uri of "
+            "its XCom) to authorise the connection",
+            self.connection_id,
+            FivetranConnectCardLink.name,
+        )
         return {"connection_id": self.connection_id, "connect_card_uri": uri}

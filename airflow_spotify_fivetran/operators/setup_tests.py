@@ -49,7 +49,7 @@ class FivetranRunSetupTestsOperator(FivetranHookMixin, BaseOperator):
         self.fivetran_conn_id = fivetran_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_spotify_fivetran.decisions import BROKEN_GUIDANCE, setup_decision
+        from airflow_spotify_fivetran.decisions import setup_decision
         from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
 
         FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
@@ -65,8 +65,18 @@ class FivetranRunSetupTestsOperator(FivetranHookMixin, BaseOperator):
         if not decision.done:
             if self.on_failure == "warn":
                 self.log.warning("Setup tests did not pass (on_failure='warn'): %s", decision.reason)
-            elif decision.reason == BROKEN_GUIDANCE:
+            elif decision.broken:
                 raise FivetranConnectionBrokenError(f"Connection {self.connection_id}: {decision.reason}")
-            else:
+            elif decision.failed:
                 raise FivetranSetupTestsFailedError(self.connection_id, decision.failed_tests)
+            else:
+                # Not done, yet no test failed (incomplete with tests Fivetran has not finished, or a
+                # setup_state this provider does not know): this task does not wait, so it says why.
+                raise FivetranSetupTestsFailedError(
+                    self.connection_id,
+                    decision.failed_tests,
+                    hint="Fivetran reported no failing test, yet the setup is not complete "
+                    f"({decision.reason}). Re-run this task later, or wait for the tests with "
+                    "FivetranSetupTestsSensor.",
+                )
         return setup_summary(connection)

@@ -8,11 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_spotify_fivetran.exceptions import (
-    FivetranError,
-    FivetranSyncFailedError,
-    FivetranWaitTimeoutError,
-)
+from airflow_spotify_fivetran.exceptions import FivetranSyncFailedError
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators.base import (
     DEFAULT_CONN_ID,
@@ -117,16 +113,12 @@ class FivetranSyncOperator(FivetranHookMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the trigger: validate the event; succeed or fail with its message."""
-        from airflow_spotify_fivetran.triggers.events import ERROR, SUCCESS, TIMEOUT, read_event
+        from airflow_spotify_fivetran.triggers.events import resume
 
-        payload = read_event(event, expected_connection_id=self.connection_id)
-        if payload["status"] == SUCCESS:
-            self.log.info("%s", payload.get("message"))
-            return {"connection_id": self.connection_id, **(payload.get("result") or {})}
-        if payload["status"] == TIMEOUT:
-            raise FivetranWaitTimeoutError(payload.get("message") or "the wait timed out")
-        if payload["status"] == ERROR:
-            raise FivetranError(
-                f"waiting for the sync of {self.connection_id} failed: {payload.get('message')}"
-            )
-        raise FivetranSyncFailedError(str(payload.get("message")))
+        return resume(
+            context,
+            event,
+            connection_id=self.connection_id,
+            on_failure=lambda message, _event: FivetranSyncFailedError(message),
+            log=self.log,
+        )

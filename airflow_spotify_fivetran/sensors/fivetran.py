@@ -20,7 +20,6 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranInputError,
     FivetranSetupTestsFailedError,
     FivetranSyncFailedError,
-    FivetranWaitTimeoutError,
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
@@ -67,6 +66,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         raise NotImplementedError
 
     def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+        """The exception of a ``failed`` event (``triggers.events.decision_event``) and its message."""
         raise NotImplementedError
 
     def on_done(self, context: Context, result: dict[str, Any]) -> None:
@@ -86,7 +86,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
             self.on_done(context, result)
             return result
         if decision.failed:
-            raise self.failure(decision.reason, _event_of(decision))
+            raise self._failure_of(decision)
         self.log.info(
             "%s; deferring (poll every %g s, up to %g s)", decision.reason, self.poke_interval, self.timeout
         )
@@ -101,7 +101,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue | bool:
         decision, result = self.check()
         if decision.failed:
-            raise self.failure(decision.reason, _event_of(decision))
+            raise self._failure_of(decision)
         if decision.done:
             self.on_done(context, result)
             return PokeReturnValue(is_done=True, xcom_value=result)
@@ -110,29 +110,19 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger: validate its event; succeed, or fail with the trigger's message."""
-        from airflow_spotify_fivetran.triggers.events import ERROR, SUCCESS, TIMEOUT, read_event
+        from airflow_spotify_fivetran.triggers.events import resume
 
-        payload = read_event(event, expected_connection_id=self.connection_id)
-        if payload["status"] == SUCCESS:
-            result = payload.get("result") or {"connection_id": self.connection_id}
-            self.log.info("%s", payload.get("message"))
-            self.on_done(context, result)
-            return result
-        if payload["status"] == TIMEOUT:
-            raise FivetranWaitTimeoutError(payload.get("message") or "the wait timed out")
-        if payload["status"] == ERROR:
-            raise FivetranError(
-                f"waiting for connection {self.connection_id} failed: {payload.get('message')}"
-            )
-        raise self.failure(str(payload.get("message")), payload)
+        result = resume(
+            context, event, connection_id=self.connection_id, on_failure=self.failure, log=self.log
+        )
+        self.on_done(context, result)
+        return result
 
+    def _failure_of(self, decision: Decision) -> FivetranError:
+        """The exception of a failed decision seen in the worker: the one its trigger's event would give."""
+        from airflow_spotify_fivetran.triggers.events import decision_event
 
-def _event_of(decision: Decision) -> dict[str, Any]:
-    return {
-        "failed_tests": [
-            {"title": t.title, "status": t.status, "message": t.message} for t in decision.failed_tests
-        ]
-    }
+        return self.failure(decision.reason, decision_event(self.connection_id, decision, {}))
 
 
 class FivetranSetupTestsSensor(_FivetranWaitSensor):
@@ -199,10 +189,9 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         )
 
     def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
-        from airflow_spotify_fivetran.decisions import BROKEN_GUIDANCE
-        from airflow_spotify_fivetran.triggers.events import failed_tests_of
+        from airflow_spotify_fivetran.triggers.events import failed_tests_of, is_broken
 
-        if message == BROKEN_GUIDANCE:
+        if is_broken(event):
             return FivetranConnectionBrokenError(f"Connection {self.connection_id}: {message}")
         return FivetranSetupTestsFailedError(
             self.connection_id,

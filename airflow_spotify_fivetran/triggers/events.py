@@ -1,16 +1,19 @@
-"""The events a trigger sends back to its task, and the one function that reads them.
+"""The events a trigger sends back to its task, and the functions that read them.
 
-Kept apart from the triggers so that the sensors' ``execute_complete`` reads events without importing
+Kept apart from the triggers so that the tasks' ``execute_complete`` reads events without importing
 anything heavy. Event payloads are JSON only.
+
+A failed decision seen by a task's own check (before any deferral) is turned into the same payload
+(``decision_event``), so a task fails alike whether its worker or its trigger saw the failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from airflow_spotify_fivetran.decisions import Decision, Verdict
-from airflow_spotify_fivetran.exceptions import FailedTest, FivetranError
+from airflow_spotify_fivetran.exceptions import FailedTest, FivetranError, FivetranWaitTimeoutError
 
 #: ``status`` of an event: the wait ended well, ended badly, ran out of time, or could not ask Fivetran.
 SUCCESS, FAILED, TIMEOUT, ERROR = "success", "failed", "timeout", "error"
@@ -23,16 +26,26 @@ def decision_event(connection_id: str, decision: Decision, result: Mapping[str, 
         "status": SUCCESS if decision.verdict is Verdict.DONE else FAILED,
         "connection_id": connection_id,
         "message": decision.reason,
-        "failed_tests": [
-            {"title": t.title, "status": t.status, "message": t.message} for t in decision.failed_tests
-        ],
+        "broken": decision.broken,
+        "failed_tests": failed_tests_payload(decision.failed_tests),
         "result": dict(result),
     }
 
 
+def failed_tests_payload(failed: Iterable[FailedTest]) -> list[dict[str, Any]]:
+    """Failing setup tests as JSON (``failed_tests_of`` reads them back)."""
+    return [{"title": t.title, "status": t.status, "message": t.message} for t in failed]
+
+
 def problem_event(connection_id: str, status: str, message: str) -> dict[str, Any]:
     """The payload of a wait that timed out or could not reach Fivetran."""
-    return {"status": status, "connection_id": connection_id, "message": message, "failed_tests": []}
+    return {
+        "status": status,
+        "connection_id": connection_id,
+        "message": message,
+        "broken": False,
+        "failed_tests": [],
+    }
 
 
 def read_event(event: Any, *, expected_connection_id: str | None = None) -> dict[str, Any]:
@@ -59,3 +72,41 @@ def failed_tests_of(event: Mapping[str, Any]) -> list[FailedTest]:
         for t in event.get("failed_tests") or []
         if isinstance(t, Mapping)
     ]
+
+
+def is_broken(event: Mapping[str, Any]) -> bool:
+    """Whether a failure event is about a ``broken`` connection (``Decision.broken``)."""
+    return event.get("broken") is True
+
+
+def resume(
+    context: Any,
+    event: Any,
+    *,
+    connection_id: str,
+    on_failure: Callable[[str, dict[str, Any]], Exception],
+    log: Any,
+) -> dict[str, Any]:
+    """What a deferred task does with its trigger's event: validate it, show the connection's link, then
+    return the task's result or raise.
+
+    The link is pushed again here because ``execute_complete`` runs on a new operator instance: the one
+    that pushed it before deferring is gone, and Airflow pushes ``get_link()`` of this one when the task
+    ends (see ``links``).
+
+    :param on_failure: builds the exception of a ``failed`` event from its message and payload.
+    :return: ``{"connection_id", **result}`` of a ``success`` event.
+    """
+    from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+
+    payload = read_event(event, expected_connection_id=connection_id)
+    FivetranConnectionLink.persist(context, dashboard_url(connection_id))
+    status, message = payload["status"], payload.get("message")
+    if status == SUCCESS:
+        log.info("%s", message)
+        return {"connection_id": connection_id, **(payload.get("result") or {})}
+    if status == TIMEOUT:
+        raise FivetranWaitTimeoutError(message or "the wait timed out")
+    if status == ERROR:
+        raise FivetranError(f"waiting for connection {connection_id} failed: {message}")
+    raise on_failure(str(message), payload)

@@ -1,10 +1,11 @@
 """Triggers polling a Fivetran connection until a decision of ``decisions`` says done or failed.
 
 Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``) for its whole run, polls with
-``asyncio.sleep`` between calls, and ends with exactly one event. It gives up at ``end_time`` with a
-``timeout`` event, and on an error the hook could not retry away with an ``error`` event carrying the
-message. The hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that
-its first import does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
+``asyncio.sleep`` before each call (the task checked just before deferring), and ends with exactly one
+event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; on an error the hook
+could not retry away, or any other exception, it ends with an ``error`` event carrying the message. The
+hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
+does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
 
 Triggers only read, with one deliberate exception: ``FivetranSetupTestsTrigger(retest=True)`` re-runs the
 setup tests (``POST .../test``) on each poll. Re-running tests changes nothing but the test results, so a
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 class _FivetranPollTrigger(BaseTrigger):
-    """Shared loop: fetch, decide, sleep; subclasses say how to fetch and how to decide."""
+    """Shared loop: sleep, fetch, decide; subclasses say how to fetch and how to decide."""
 
     def __init__(
         self,
@@ -81,38 +82,46 @@ class _FivetranPollTrigger(BaseTrigger):
         return {"connection_id": connection.id}
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            payload = await self._wait()
+        except Exception as exc:  # not CancelledError (a BaseException): the triggerer stops the trigger
+            from airflow_spotify_fivetran.exceptions import FivetranError
+
+            # An API error reads well on its own; anything else (an unknown Airflow connection id, a bug)
+            # is named with its type, so the task fails saying what happened, not as a bare trigger failure.
+            message = str(exc) if isinstance(exc, FivetranError) else f"{type(exc).__name__}: {exc}"
+            payload = problem_event(self.connection_id, ERROR, message)
+        yield TriggerEvent(payload)
+
+    async def _wait(self) -> dict[str, Any]:
+        """Sleep, fetch, decide, until a decision that is not "wait" or the deadline; the event's payload.
+
+        The task checked once just before deferring, so every fetch comes after a sleep (with
+        ``retest=True`` a fetch is a setup-test run, which has a rate limit of its own). The last sleep ends
+        at ``end_time``: the trigger looks once more then, and gives up if the answer is still "wait".
+        """
         from airflow_spotify_fivetran.decisions import Verdict
-        from airflow_spotify_fivetran.exceptions import FivetranError
 
         # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
         # worker thread: in the loop it would stall every other trigger of this triggerer.
         hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
         deadline = _parse_time(self.end_time)
-        try:
-            async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
-                while True:
-                    connection = await self._fetch(hook)
-                    decision = self._decide(connection)
-                    if decision.verdict is not Verdict.WAIT:
-                        result = self._result(connection)
-                        yield TriggerEvent(decision_event(self.connection_id, decision, result))
-                        return
-                    self.log.info("%s", decision.reason)
-                    if (
-                        deadline is not None
-                        and datetime.now(UTC) + timedelta(seconds=self.poll_interval) > deadline
-                    ):
-                        yield TriggerEvent(
-                            problem_event(
-                                self.connection_id,
-                                TIMEOUT,
-                                f"gave up waiting at {self.end_time}: {decision.reason}",
-                            )
-                        )
-                        return
-                    await asyncio.sleep(self.poll_interval)
-        except FivetranError as exc:
-            yield TriggerEvent(problem_event(self.connection_id, ERROR, str(exc)))
+        async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
+            while True:
+                delay, last = self.poll_interval, False
+                if deadline is not None:
+                    remaining = (deadline - datetime.now(UTC)).total_seconds()
+                    if remaining <= delay:
+                        delay, last = max(remaining, 0.0), True
+                await asyncio.sleep(delay)
+                connection = await self._fetch(hook)
+                decision = self._decide(connection)
+                if decision.verdict is not Verdict.WAIT:
+                    return decision_event(self.connection_id, decision, self._result(connection))
+                if last:
+                    message = f"gave up waiting at {self.end_time}: {decision.reason}"
+                    return problem_event(self.connection_id, TIMEOUT, message)
+                self.log.info("%s", decision.reason)
 
 
 class FivetranSetupTestsTrigger(_FivetranPollTrigger):

@@ -153,6 +153,18 @@ def deferred_in_triggerer(cluster: Cluster, run_id: str, schema: str) -> Deferra
     # One test run by the sensor in the worker before it deferred, then at least one by the trigger.
     if len(requests_to(log, "POST", f"/v1/connections/{found[0]['id']}/test")) < 2:
         return None
+    # ... and the scheduler has heard from the executor that the try which deferred is over. The supervisor
+    # may report that seconds after the deferral; if the trigger fired first, the scheduler would re-queue
+    # the task and then read that stale "finished" event as the end of the queued try, failing it (an
+    # Airflow race, not ours). Granting access only now keeps the trigger's success after that event.
+    key = f"TaskInstanceKey(dag_id='{DAG_ID}', task_id='{WAIT_TASK}', run_id='{run_id}', try_number=1"
+    events = [
+        line
+        for line in cluster.processes["scheduler"].output().splitlines()
+        if "Received executor event with state" in line and key in line
+    ]
+    if not events:
+        return None
     return Deferral(found[0]["id"], rows[0][1], int(rows[0][2]))
 
 

@@ -13,7 +13,11 @@ from airflow.sdk import DAG, Context
 
 from airflow_spotify_fivetran.exceptions import FivetranNotFoundError
 from airflow_spotify_fivetran.links import FivetranConnectCardLink, FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.operators import FivetranConnectCardOperator, FivetranCreateConnectionOperator
+from airflow_spotify_fivetran.operators import (
+    FivetranConnectCardOperator,
+    FivetranCreateConnectionOperator,
+    FivetranSyncOperator,
+)
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor
 from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, connection_request, pulled
 
@@ -122,3 +126,85 @@ def test_links_come_from_the_running_operator(sim: Sim, context: Context, ti: Re
     card_uri = FivetranConnectCardLink().get_link(op, ti_key=ti)  # type: ignore[arg-type]
     assert card_uri == ti.xcoms[FivetranConnectCardLink().xcom_key]
     assert card_uri.startswith(sim.server.base_url)
+
+
+# -- a deferred task keeps its link ---------------------------------------------------------------------
+
+
+def deferred_setup_sensor(sim: Sim) -> tuple[str, Callable[[], Any]]:
+    conn_id = sim.create(auth=False, connect_card_config={"redirect_uri": REDIRECT})
+    sim.on_request("GET", f"/v1/connections/{conn_id}", 2, lambda: sim.control.complete_connect_card(conn_id))
+    return conn_id, lambda: FivetranSetupTestsSensor(
+        task_id="task",
+        connection_id=conn_id,
+        wait_for_connect_card=True,
+        deferrable=True,
+        poke_interval=0.05,
+        timeout=20,
+    )
+
+
+def deferred_sync_operator(sim: Sim) -> tuple[str, Callable[[], Any]]:
+    conn_id = sim.create()
+    sim.complete_sync(conn_id)
+    # reads: 1 baseline, 2 the worker's check (syncing), 3 the trigger's first poll: the sync then ends
+    sim.on_request("GET", f"/v1/connections/{conn_id}", 3, lambda: sim.control.advance_clock(60))
+    return conn_id, lambda: FivetranSyncOperator(
+        task_id="task",
+        connection_id=conn_id,
+        wait_for_completion=True,
+        deferrable=True,
+        poll_interval=0.05,
+        timeout=20,
+    )
+
+
+@pytest.mark.parametrize("make", [deferred_setup_sensor, deferred_sync_operator], ids=["sensor", "sync"])
+def test_a_deferred_task_keeps_its_dashboard_link(
+    sim: Sim,
+    run_dag: Callable[[DAG], DagOutcome],
+    dag_id: str,
+    make: Callable[[Sim], tuple[str, Callable[[], Any]]],
+) -> None:
+    """execute_complete runs on a new operator instance, whose get_link() Airflow pushes when the task
+    ends: that instance must know the URL too, or the link XCom ends up empty."""
+    conn_id, task = make(sim)
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        task()
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"task": "success"}
+    assert outcome.xcom("task", key=FivetranConnectionLink().xcom_key) == dashboard_url(conn_id)
+
+
+def test_a_deferred_task_that_fails_keeps_its_dashboard_link(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    conn_id = sim.create(run_setup_tests=False)  # incomplete, nothing failing: the wait cannot end
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        FivetranSetupTestsSensor(
+            task_id="task", connection_id=conn_id, deferrable=True, poke_interval=0.05, timeout=0.2
+        )
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"task": "failed"}
+    assert outcome.xcom("task", key=FivetranConnectionLink().xcom_key) == dashboard_url(conn_id)
+
+
+def test_the_connect_card_uri_is_not_logged(
+    sim: Sim, context: Context, ti: RecordingTI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The URI holds a short-lived token to configure the credentials: link and XCom only."""
+    conn_id = sim.create(auth=False)
+    result = card_op(conn_id).execute(context)
+
+    uri = result["connect_card_uri"]
+    token = urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1]
+    assert ti.xcoms[FivetranConnectCardLink().xcom_key] == uri
+    out = capsys.readouterr().out
+    assert f"Connect Card for {conn_id} created" in out
+    assert "'Fivetran Connect Card' link" in out
+    assert uri not in out
+    assert token not in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from airflow.sdk import DAG, Context
 
-from airflow_spotify_fivetran.exceptions import FivetranDriftError, FivetranInputError
+from airflow_spotify_fivetran.exceptions import FivetranConflictError, FivetranDriftError, FivetranInputError
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 from airflow_spotify_fivetran.simulator import (
@@ -357,3 +358,134 @@ def test_a_single_ignore_drift_in_name_is_one_field(sim: Sim, existing: str, con
 def test_invalid_on_drift_is_refused_when_the_dag_is_parsed() -> None:
     with pytest.raises(ValueError, match="on_drift must be one of update, fail, ignore"):
         create_op(full_request(), on_drift="overwrite")
+
+
+# -- plan only decides as a real run would ------------------------------------------------------------------
+
+
+def test_plan_only_with_on_drift_fail_logs_the_failure_and_changes_nothing(
+    sim: Sim, existing: str, context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert create_op(drifted(), on_drift="fail", plan_only=True).execute(context) == existing
+
+    assert sim.calls() == [LIST]
+    out = capsys.readouterr().out
+    assert f"Plan only: would fail: Connection {existing} differs from the request (on_drift='fail')" in out
+    assert "would PATCH" not in out
+
+
+def test_plan_only_with_immutable_drift_logs_the_failure_and_changes_nothing(
+    sim: Sim, existing: str, context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = full_request()
+    body["config"]["timeframe_months"] = "SIX"
+    assert create_op(body, plan_only=True).execute(context) == existing
+
+    assert sim.calls() == [LIST]
+    out = capsys.readouterr().out
+    assert "Plan only: would fail: " in out
+    assert "config.timeframe_months cannot change" in out
+    assert "would PATCH" not in out
+
+
+@pytest.mark.parametrize(
+    ("reauthorize", "planned"), [(False, "nothing"), (True, "['auth', 'run_setup_tests']")]
+)
+def test_plan_only_with_on_drift_ignore_plans_only_what_a_real_run_sends(
+    sim: Sim,
+    existing: str,
+    context: Context,
+    capsys: pytest.CaptureFixture[str],
+    reauthorize: bool,
+    planned: str,
+) -> None:
+    op = create_op(drifted(), on_drift="ignore", reauthorize=reauthorize, plan_only=True)
+    assert op.execute(context) == existing
+
+    assert sim.calls() == [LIST]
+    out = capsys.readouterr().out
+    assert f"Plan only: would leave the drift of connection {existing} as it is (on_drift='ignore')" in out
+    assert f"Plan only: would PATCH {planned}" in out
+    # ... and a real run sends just that
+    create_op(drifted(), on_drift="ignore", reauthorize=reauthorize).execute(context)
+    assert [set(body) for body in patches(sim)] == ([{"auth", "run_setup_tests"}] if reauthorize else [])
+
+
+# -- two runs creating the same connection at once -------------------------------------------------------------
+
+
+def created_by_another_run_after_the_lookup(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any]
+) -> list[str]:
+    """Another run creates ``body`` once the task's lookup found nothing, before the task's own create."""
+    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+
+    other: list[str] = []
+    done = threading.Event()
+
+    def other_run_creates() -> None:
+        other.append(str(sim.api("POST", "/v1/connections", body)["id"]))
+        done.set()
+
+    sim.on_request("GET", "/v1/connections", 1, other_run_creates)
+    real_create = FivetranHook.create_connection
+
+    def create_once_the_other_run_did(self: FivetranHook, request: Any) -> Any:
+        assert done.wait(10), "the other run never created its connection"
+        return real_create(self, request)
+
+    monkeypatch.setattr(FivetranHook, "create_connection", create_once_the_other_run_did)
+    return other
+
+
+def test_a_create_that_conflicts_with_a_concurrent_run_adopts_its_connection(
+    sim: Sim, context: Context, ti: RecordingTI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = created_by_another_run_after_the_lookup(sim, monkeypatch, full_request())
+
+    conn_id = create_op(full_request()).execute(context)
+
+    assert [conn_id] == other
+    assert [(e["method"], e["path"], e["status"]) for e in sim.requests()] == [
+        (*LIST, 200),
+        (*CREATE, 201),  # the other run
+        (*CREATE, 409),  # this task: the schema is taken
+        (*LIST, 200),  # looked up again, adopted: nothing differs, no PATCH
+    ]
+    assert len(sim.control.connections()) == 1
+    assert ti.xcoms[LINK_KEY] == dashboard_url(conn_id)
+
+
+def test_a_conflicting_create_adopts_through_the_drift_check(
+    sim: Sim, context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_body = full_request()
+    other_body["sync_frequency"] = 360
+    del other_body["daily_sync_time"]
+    other = created_by_another_run_after_the_lookup(sim, monkeypatch, other_body)
+
+    assert create_op(full_request(), on_drift="update").execute(context) == other[0]
+
+    assert patches(sim) == [{"sync_frequency": 1440, "daily_sync_time": "03:00"}]
+    assert sim.details(other[0])["sync_frequency"] == 1440
+
+
+def test_a_conflict_without_a_connection_to_adopt_fails(sim: Sim, context: Context) -> None:
+    sim.control.add_fault("POST /v1/connections", "error", status=409, message="something else conflicts")
+    with pytest.raises(FivetranConflictError, match="something else conflicts"):
+        create_op(full_request()).execute(context)
+    assert sim.calls() == [LIST, CREATE, LIST]
+    assert sim.control.connections() == []
+
+
+def test_an_incomplete_spotify_connection_is_an_input_error_naming_spotify_conn_id(
+    sim: Sim, context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spotify_conn(monkeypatch, login=DEMO_CLIENT_ID, password="", refresh_token=None)
+    with pytest.raises(FivetranInputError) as raised:
+        create_op(connection_request(auth=False), spotify_conn_id="spotify_ads").execute(context)
+
+    assert raised.value.paths == ["spotify_conn_id"]
+    assert "Airflow connection 'spotify_ads' lacks password, refresh_token" in str(raised.value)
+    assert DEMO_CLIENT_ID not in str(raised.value)
+    assert sim.calls() == []

@@ -110,6 +110,25 @@ def test_broken_setup_gives_guidance() -> None:
     assert "Re-authorize" in decision.reason
 
 
+@pytest.mark.parametrize(
+    ("setup_state", "tests", "final"),
+    [
+        ("connected", [PASS], True),
+        ("incomplete", [PASS, FAIL], True),
+        ("incomplete", [PASS, FAIL], False),
+        ("incomplete", [], True),
+        ("pending_review", [FAIL], True),
+    ],
+)
+def test_only_a_broken_connection_is_marked_broken(
+    setup_state: str, tests: list[dict[str, Any]], final: bool
+) -> None:
+    decision = setup_decision(connection(setup_state=setup_state, tests=tests), failures_are_final=final)
+    assert decision.broken is False
+    broken = setup_decision(connection(setup_state="broken", tests=tests), failures_are_final=final)
+    assert (broken.verdict, broken.broken) == (FAILED, True)
+
+
 def test_unknown_setup_state_is_named_in_the_reason() -> None:
     decision = setup_decision(connection(setup_state="pending_review"), failures_are_final=True)
     assert "'pending_review'" in decision.reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranNotFoundError,
     FivetranSetupTestsFailedError,
 )
+from airflow_spotify_fivetran.models import Connection
 from airflow_spotify_fivetran.operators import (
     FivetranConnectCardOperator,
     FivetranCreateConnectionOperator,
@@ -26,6 +28,7 @@ from airflow_spotify_fivetran.operators import (
 )
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
 from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from tests.payloads import connection_answer
 from tests.tasks.conftest import DagOutcome, Sim, connection_request, pulled
 
 ACCESS_TEST = "Checking ad account access"
@@ -94,6 +97,59 @@ def test_run_setup_tests_on_revoked_credentials_fails_with_guidance(sim: Sim, co
     with pytest.raises(FivetranConnectionBrokenError) as raised:
         run_tests_op(conn_id).execute(context)
     assert BROKEN_GUIDANCE in str(raised.value)
+
+
+def answered(setup_state: str, tests: list[dict[str, Any]]) -> Any:
+    """A hook whose setup-test run answers this state and these tests (cases the simulator never makes)."""
+    data = connection_answer()
+    data["status"]["setup_state"] = setup_state
+    data["setup_tests"] = tests
+    connection = Connection.from_api(data)
+    return SimpleNamespace(run_setup_tests=lambda *args, **kwargs: connection, close=lambda: None)
+
+
+@pytest.mark.parametrize(
+    ("setup_state", "tests", "reason"),
+    [
+        (
+            "incomplete",
+            [{"title": "Some future test", "status": "IN_PROGRESS", "message": None}],
+            "incomplete; waiting for setup tests to pass",
+        ),
+        ("pending_review", [], "unknown setup_state 'pending_review'"),
+    ],
+    ids=["incomplete-nothing-failing", "unknown-state"],
+)
+def test_run_setup_tests_not_done_without_a_failing_test_says_why(
+    context: Context, setup_state: str, tests: list[dict[str, Any]], reason: str
+) -> None:
+    op = run_tests_op("conn")
+    op.__dict__["hook"] = answered(setup_state, tests)
+    with pytest.raises(FivetranSetupTestsFailedError) as raised:
+        op.execute(context)
+
+    assert raised.value.failed == ()
+    message = str(raised.value)
+    assert reason in message
+    assert "no failing test" in message
+
+
+def test_run_setup_tests_tells_broken_by_the_decisions_flag(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_spotify_fivetran import decisions
+
+    op = run_tests_op("conn")
+    op.__dict__["hook"] = answered("incomplete", [])
+    failed = decisions.Decision(decisions.Verdict.FAILED, BROKEN_GUIDANCE, broken=False)
+    monkeypatch.setattr(decisions, "setup_decision", lambda *args, **kwargs: failed)
+    with pytest.raises(FivetranSetupTestsFailedError):
+        op.execute(context)
+
+    broken = decisions.Decision(decisions.Verdict.FAILED, "worded otherwise", broken=True)
+    monkeypatch.setattr(decisions, "setup_decision", lambda *args, **kwargs: broken)
+    with pytest.raises(FivetranConnectionBrokenError, match="worded otherwise"):
+        op.execute(context)
 
 
 # -- delete -------------------------------------------------------------------------------------------------
@@ -216,3 +272,57 @@ def test_secrets_in_a_templated_connection_are_not_stored_rendered(
     for secret in (DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET):
         assert secret not in stored
         assert secret not in json.dumps(outcome.xcom("create"))
+
+
+# -- the hook's HTTP session is closed when the task is done -------------------------------------------------
+
+
+def test_the_hooks_session_is_closed_after_the_task(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+
+    closed: list[FivetranHook] = []
+    real_close = FivetranHook.close
+
+    def close(self: FivetranHook) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(FivetranHook, "close", close)
+    conn_id = sim.create()
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        FivetranDeleteConnectionOperator(task_id="delete", connection_id=conn_id)
+
+    assert run_dag(dag).task_states == {"delete": "success"}
+    assert len(closed) == 1
+
+
+def test_post_execute_closes_only_a_hook_the_run_built(sim: Sim, context: Context) -> None:
+    conn_id = sim.create()
+    untouched = run_tests_op(conn_id)
+    untouched.post_execute(context)
+    assert "hook" not in untouched.__dict__  # none built just to be closed
+
+    op = run_tests_op(conn_id)
+    op.execute(context)
+    pools = [adapter.poolmanager.pools for adapter in op.hook.get_conn().adapters.values()]
+    assert any(len(pool) for pool in pools)  # the call left a pooled connection open
+    op.post_execute(context, result=None)
+    assert "hook" not in op.__dict__
+    assert not any(len(pool) for pool in pools)  # the session was closed
+
+
+def test_post_execute_keeps_the_mro_of_an_operator_that_extends_it(sim: Sim, context: Context) -> None:
+    calls: list[str] = []
+
+    class Audited(FivetranRunSetupTestsOperator):
+        def post_execute(self, context: Any, result: Any = None) -> None:
+            calls.append("subclass")
+            super().post_execute(context, result)
+
+    op = Audited(task_id="test", connection_id=sim.create())
+    op.execute(context)
+    op.post_execute(context)
+    assert calls == ["subclass"]
+    assert "hook" not in op.__dict__

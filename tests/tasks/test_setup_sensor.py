@@ -296,10 +296,30 @@ def test_broken_connection_seen_by_the_trigger_fails_with_guidance(sim: Sim, con
     )
     event = first_event(trigger)
     assert event.payload["status"] == "failed"
+    assert event.payload["broken"] is True
     assert "Validating refresh token" in [t["title"] for t in event.payload["failed_tests"]]
 
     with pytest.raises(FivetranConnectionBrokenError, match="Re-authorize"):
         sensor(conn_id, deferrable=True).execute_complete(context, event=event.payload)
+
+
+def test_the_sensor_tells_broken_by_the_events_flag_not_its_message(context: Context) -> None:
+    task = sensor("conn", deferrable=True)
+    test = {"title": ACCESS_TEST, "status": "FAILED", "message": "no access"}
+    broken_event = {
+        "status": "failed",
+        "connection_id": "conn",
+        "message": "worded otherwise",
+        "broken": True,
+        "failed_tests": [test],
+    }
+    with pytest.raises(FivetranConnectionBrokenError, match="worded otherwise"):
+        task.execute_complete(context, event=broken_event)
+
+    failed_event = {**broken_event, "message": BROKEN_GUIDANCE, "broken": False}
+    with pytest.raises(FivetranSetupTestsFailedError) as raised:
+        task.execute_complete(context, event=failed_event)
+    assert f"{ACCESS_TEST} [FAILED]: no access" in str(raised.value)
 
 
 # -- timeout -------------------------------------------------------------------------------------------------

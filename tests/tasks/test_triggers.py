@@ -7,12 +7,15 @@ import importlib
 import inspect
 import itertools
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk import Context
+from airflow.sdk import DAG, Context
 from airflow.sdk._shared.module_loading import import_string
 from airflow.triggers.base import BaseTrigger
 
@@ -24,8 +27,9 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.operators import FivetranSyncOperator
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
+from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
-from tests.tasks.conftest import RecordingTI, Sim, expect_deferral, first_event
+from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, expect_deferral, first_event
 
 END = "2026-01-01T01:00:00+00:00"
 BASELINE = "2026-01-01T00:00:00+00:00"
@@ -285,3 +289,180 @@ def test_trigger_retries_a_transient_error(sim: Sim) -> None:
     )
     assert first_event(trigger).payload["status"] == "success"
     assert [e["status"] for e in sim.requests()] == [503, 200]
+
+
+# -- the poll loop: sleep first, last look at the deadline ----------------------------------------------------
+
+
+@pytest.fixture
+def loop_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
+    """What the triggers' loop does, in order: ``("sleep", seconds)`` and ``("fetch", 0)``."""
+    import asyncio
+
+    from airflow_spotify_fivetran.triggers import fivetran as module
+
+    log: list[tuple[str, float]] = []
+
+    async def sleep(seconds: float) -> None:
+        log.append(("sleep", seconds))
+        await asyncio.sleep(seconds)
+
+    def recording(real: Callable[..., Any]) -> Callable[..., Any]:
+        async def fetch(self: Any, hook: Any) -> Any:
+            log.append(("fetch", 0))
+            return await real(self, hook)
+
+        return fetch
+
+    monkeypatch.setattr(module, "asyncio", SimpleNamespace(sleep=sleep, to_thread=asyncio.to_thread))
+    for trigger_class in (FivetranSetupTestsTrigger, FivetranSyncTrigger):
+        monkeypatch.setattr(trigger_class, "_fetch", recording(trigger_class._fetch))
+    return log
+
+
+def test_the_trigger_sleeps_before_its_first_fetch(sim: Sim, loop_log: list[tuple[str, float]]) -> None:
+    """The task checked just before deferring: the trigger's first look comes a poll interval later."""
+    conn_id = sim.create()
+    trigger = FivetranSyncTrigger(
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=0.05,
+        end_time=None,
+        baseline=None,
+    )
+    sim.complete_sync(conn_id)
+
+    assert first_event(trigger).payload["status"] == "success"
+    assert loop_log == [("sleep", 0.05), ("fetch", 0)]
+
+
+def test_the_trigger_sleeps_before_every_fetch_and_looks_last_at_its_end_time(
+    sim: Sim, loop_log: list[tuple[str, float]]
+) -> None:
+    conn_id = sim.create(run_setup_tests=False)  # incomplete, nothing failing: only the deadline ends it
+    end = datetime.now(UTC) + timedelta(seconds=0.35)
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=0.1,
+        end_time=end.isoformat(),
+    )
+
+    event = first_event(trigger)
+
+    assert datetime.now(UTC) >= end  # the last look was at the end time, not a poll interval before it
+    assert event.payload["status"] == "timeout"
+    assert f"gave up waiting at {end.isoformat()}: setup of {conn_id} incomplete" in event.payload["message"]
+    fetches = len(loop_log) // 2
+    assert 3 <= fetches <= 4
+    assert [step for step, _ in loop_log] == ["sleep", "fetch"] * fetches
+    assert all(seconds == 0.1 for _, seconds in loop_log[:-2:2])
+    assert 0 <= loop_log[-2][1] <= 0.1
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")] * fetches
+
+
+def test_a_trigger_past_its_end_time_looks_once_then_times_out(
+    sim: Sim, loop_log: list[tuple[str, float]]
+) -> None:
+    conn_id = sim.create(run_setup_tests=False)
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id, fivetran_conn_id="fivetran_default", poll_interval=30, end_time=END
+    )
+    event = first_event(trigger)
+
+    assert event.payload["status"] == "timeout"
+    assert "incomplete" in event.payload["message"]
+    assert loop_log == [("sleep", 0.0), ("fetch", 0)]
+
+
+def test_a_deferred_retest_waits_a_poll_interval_after_the_workers_own_test(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    """retest_on_poke: the worker re-tests before deferring; the trigger must not re-test at once
+    (setup-test runs have a rate limit of their own)."""
+    accounts = [*DEMO_ACCOUNTS, "new-ad-account"]
+    conn_id = sim.create(
+        config={"schema": "spotify_demo", "sync_mode": "SPECIFIC_ACCOUNTS", "accounts": accounts}
+    )
+    test_path = f"/v1/connections/{conn_id}/test"
+    tested_at: list[float] = []
+
+    def first_test() -> None:
+        tested_at.append(time.monotonic())
+        sim.grant_account("new-ad-account")
+
+    sim.on_request("POST", test_path, 1, first_test)
+    sim.on_request("POST", test_path, 2, lambda: tested_at.append(time.monotonic()))
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        FivetranSetupTestsSensor(
+            task_id="wait",
+            connection_id=conn_id,
+            retest_on_poke=True,
+            deferrable=True,
+            poke_interval=0.5,
+            timeout=20,
+        )
+
+    outcome = run_dag(dag)
+
+    assert outcome.task_states == {"wait": "success"}
+    assert sim.calls().count(("POST", test_path)) == 2
+    assert tested_at[1] - tested_at[0] >= 0.45
+
+
+# -- anything a trigger raises ends it with an error event -------------------------------------------------
+
+
+def test_an_unknown_airflow_connection_ends_the_trigger_with_a_named_error(
+    sim: Sim, context: Context
+) -> None:
+    trigger = FivetranSetupTestsTrigger(
+        connection_id="conn", fivetran_conn_id="no_such_airflow_conn", poll_interval=0.01, end_time=None
+    )
+    event = first_event(trigger)
+
+    assert event.payload["status"] == "error"
+    assert event.payload["message"].startswith("AirflowNotFoundException: ")
+    assert "no_such_airflow_conn" in event.payload["message"]
+    task = FivetranSetupTestsSensor(task_id="wait", connection_id="conn")
+    with pytest.raises(FivetranError, match="waiting for connection conn failed: AirflowNotFoundException"):
+        task.execute_complete(context, event=event.payload)
+
+
+def test_any_exception_of_a_trigger_becomes_an_error_event(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn_id = sim.create()
+
+    def decide(self: Any, connection: Any) -> Any:
+        raise ValueError("a value Fivetran never sent")
+
+    monkeypatch.setattr(FivetranSyncTrigger, "_decide", decide)
+    trigger = FivetranSyncTrigger(
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=0.01,
+        end_time=None,
+        baseline=None,
+    )
+    event = first_event(trigger)
+
+    assert event.payload == {
+        "status": "error",
+        "connection_id": conn_id,
+        "message": "ValueError: a value Fivetran never sent",
+        "broken": False,
+        "failed_tests": [],
+    }
+
+
+def test_a_cancelled_trigger_is_not_turned_into_an_event(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    async def fetch(self: Any, hook: Any) -> Any:
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(FivetranSetupTestsTrigger, "_fetch", fetch)
+    trigger = FivetranSetupTestsTrigger(
+        connection_id="conn", fivetran_conn_id="fivetran_default", poll_interval=0.01, end_time=None
+    )
+    with pytest.raises(asyncio.CancelledError):
+        first_event(trigger)
