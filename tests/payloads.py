@@ -1,7 +1,7 @@
 """Shared test payloads: THE fixtures module (import from here, never copy a payload into a test file).
 
 * :data:`SEED_REQUEST`: the create body of a ``spotify_ads`` connection with EVERY field of the API
-  contract (``../shared/fivetran-api/README.md``, "Create body") filled with a real value, each ``A | B``
+  contract (``tests/contract``, from the contract README, "Create body") filled with a real value, each ``A | B``
   choice resolved. Secrets are distinctive (:data:`SEED_SECRETS`) so tests can search any output for them.
 * :data:`SEED_PATCH`: a PATCH body touching schedule, config and auth.
 * :data:`CONNECTION_ANSWER`: the ``data`` object of a details answer for the connection the seed created,
@@ -15,11 +15,12 @@ fresh deep copies).
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-FIVETRAN_API_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "fivetran-api"
-"""The API contract folder beside the checkout (absent on some machines: tests needing it must skip)."""
+from tests.contract import CONTRACT_DIR
+
+FIVETRAN_API_DIR = CONTRACT_DIR
+"""The API contract folder, vendored in the checkout (``tests/contract``)."""
 
 SEED_REFRESH_TOKEN = "rt-SEED-REFRESH-TOKEN-7f3a"
 SEED_CLIENT_SECRET = "cs-SEED-CLIENT-SECRET-91d0"

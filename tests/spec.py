@@ -1,4 +1,4 @@
-"""Check requests and answers against Fivetran's OpenAPI (the normalized copy in ``../shared/fivetran-api``).
+"""Check requests and answers against Fivetran's OpenAPI (the normalized copy vendored in ``tests/contract``).
 
 Reusable by every test module::
 
@@ -15,7 +15,7 @@ checked with ``OAS30Validator`` (``nullable`` honoured, ``date-time`` checked). 
 (``ConnectorResponseV1`` with ``service: spotify_ads`` is checked as ``spotify_ads_ConnectorResponseV1``, the
 create body as ``spotify_ads_NewConnectorRequestV1``); list items are also checked against the per-service config
 schema. Error answers (4xx/5xx) have no schema in the spec: their envelope is checked by hand (``code`` and
-``message`` strings, no ``data``). Tests needing the spec call :func:`require_spec` (skips when it is absent).
+``message`` strings, no ``data``). The spec is part of the checkout: a missing file fails, it never skips.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.contract import OPENAPI_NORMALIZED, contract_file
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SPEC_DIR = REPO_ROOT.parent / "shared" / "fivetran-api"
-SPEC_PATH = SPEC_DIR / "openapi-connections.normalized.json"
-SKIP_REASON = f"the Fivetran API contract is absent ({SPEC_DIR}); CI provides it beside the checkout"
+SPEC_PATH = OPENAPI_NORMALIZED
 
 # Operations whose body is required even though the spec does not flag it (README: "/test with no body is a 400").
 BODY_REQUIRED = {
@@ -46,22 +46,14 @@ class SpecViolation(AssertionError):
     """A request or an answer does not match the OpenAPI."""
 
 
-def spec_available() -> bool:
-    return SPEC_PATH.is_file()
-
-
 def require_spec() -> dict[str, Any]:
-    """The spec, or skip the calling test with a clear reason."""
-    if not spec_available():
-        import pytest
-
-        pytest.skip(SKIP_REASON)
+    """The spec (a missing vendored copy fails the calling test, naming the file)."""
     return load_spec()
 
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
-    return dict(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+    return dict(json.loads(contract_file(SPEC_PATH).read_text(encoding="utf-8")))
 
 
 @functools.cache

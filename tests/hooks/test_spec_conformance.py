@@ -1,4 +1,4 @@
-"""Every request the hooks send conforms to Fivetran's OpenAPI (the normalized copy in ../shared/fivetran-api).
+"""Every request the hooks send conforms to Fivetran's OpenAPI (the normalized copy vendored in tests/contract).
 
 The conftest checks the requests of every hook test after it ran; this module makes the check explicit for a
 run through every endpoint, with the seed body (every field of the contract) and the Connect Card path.

@@ -22,9 +22,9 @@ from airflow_spotify_fivetran.models import (
     SyncMode,
     TimeframeMonths,
 )
+from tests.contract import contract_file
 from tests.payloads import CONNECTION_ANSWER, FIVETRAN_API_DIR, SEED_PATCH, SEED_REQUEST
 
-# <repo>/../shared/fivetran-api, resolved from the repo root (see tests/payloads.py).
 SPEC_PATH = FIVETRAN_API_DIR / "openapi-connections.normalized.json"
 
 pytestmark = pytest.mark.spec
@@ -32,15 +32,12 @@ pytestmark = pytest.mark.spec
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.is_file():
-        pytest.skip(
-            f"Fivetran OpenAPI definition not found at {SPEC_PATH.resolve()} (../shared/fivetran-api)"
-        )
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return json.loads(contract_file(SPEC_PATH).read_text(encoding="utf-8"))
 
 
 def validator(spec: dict[str, Any], name: str) -> Any:
-    oas = pytest.importorskip("openapi_schema_validator")
+    import openapi_schema_validator as oas
+
     return oas.OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
 
 
