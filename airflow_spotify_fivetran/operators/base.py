@@ -59,15 +59,19 @@ def wait_in_worker(
     log: Any,
     what: str,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Decision, dict[str, Any]]:
-    """Poll ``check`` until its decision is not "wait" (for operators that wait without deferring)."""
-    deadline = time.monotonic() + timeout
+    """Poll ``check`` until its decision is not "wait" (for operators that wait without deferring).
+
+    ``sleep`` and ``clock`` (seconds, monotonic) are the wall clock's unless a test drives time itself.
+    """
+    deadline = clock() + timeout
     while True:
         decision, result = check()
         if decision.verdict != "wait":
             return decision, result
         log.info("%s", decision.reason)
-        if time.monotonic() + poll_interval > deadline:
+        if clock() + poll_interval > deadline:
             raise FivetranWaitTimeoutError(
                 f"gave up waiting for {what} after {timeout:g} s: {decision.reason}"
             )

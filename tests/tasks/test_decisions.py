@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -70,6 +71,11 @@ def connection(
         ("incomplete", [FAIL, WARN], True, FAILED, [FAIL, WARN]),
         ("incomplete", [PASS, FAIL], False, WAIT, [FAIL]),  # retest / connect card may still fix it
         ("incomplete", [PASS, WARN], False, WAIT, [WARN]),
+        ("incomplete", [WARN], True, FAILED, [WARN]),  # warnings only: the tests say why it is not done
+        ("connected", [PASS, WARN], True, DONE, []),  # setup_state decides: a warning does not undo it
+        ("connected", [WARN], False, DONE, []),
+        ("connected", [PASS, FAIL], True, DONE, []),  # even a failed test: Fivetran says connected
+        ("pending_review", [WARN], True, WAIT, []),
         ("incomplete", [], True, WAIT, []),  # tests never ran
         ("incomplete", [PASS], True, WAIT, []),
         ("incomplete", [PASS, NEWER], True, WAIT, []),  # unknown test status: maybe still running
@@ -129,6 +135,32 @@ def test_only_a_broken_connection_is_marked_broken(
     assert (broken.verdict, broken.broken) == (FAILED, True)
 
 
+SETUP_STATES = ["incomplete", "broken", "pending_review", ""]
+TEST_LISTS = [[], [PASS], [PASS, SKIP], [WARN], [PASS, WARN], [FAIL], [JOB_FAIL, WARN], [NEWER]]
+
+
+@pytest.mark.parametrize("final", [True, False])
+@pytest.mark.parametrize("tests", TEST_LISTS, ids=lambda t: "+".join(x["status"] for x in t) or "none")
+@pytest.mark.parametrize("setup_state", SETUP_STATES)
+def test_only_setup_state_connected_makes_a_setup_done(
+    setup_state: str, tests: list[dict[str, Any]], final: bool
+) -> None:
+    """Test statuses alone never end a setup wait well (whether a WARNING blocks connected is unconfirmed)."""
+    decision = setup_decision(connection(setup_state=setup_state, tests=tests), failures_are_final=final)
+    assert decision.verdict is not DONE, decision.reason
+    connected = setup_decision(connection(setup_state="connected", tests=tests), failures_are_final=final)
+    assert connected.verdict is DONE
+
+
+@pytest.mark.parametrize("final", [True, False])
+def test_a_setup_held_back_by_warnings_only_is_not_called_failed(final: bool) -> None:
+    decision = setup_decision(connection(setup_state="incomplete", tests=[PASS, WARN]), failures_are_final=final)
+    assert "failed" not in decision.reason
+    assert "failing" not in decision.reason
+    assert "warnings" in decision.reason
+    assert f"{WARN['title']} [WARNING]: {WARN['message']}" in decision.reason
+
+
 def test_unknown_setup_state_is_named_in_the_reason() -> None:
     decision = setup_decision(connection(setup_state="pending_review"), failures_are_final=True)
     assert "'pending_review'" in decision.reason
@@ -158,6 +190,10 @@ def test_unknown_setup_state_is_named_in_the_reason() -> None:
         ("paused", BEFORE, None, True, False, FAILED),
         ("scheduled", BEFORE, None, True, False, FAILED),  # paused flag with a stale sync_state
         ("paused", AFTER, None, True, False, DONE),
+        ("syncing", BEFORE, None, True, False, WAIT),  # paused mid-sync: the running sync may still end well
+        ("syncing", AFTER, None, True, False, WAIT),
+        ("syncing", BEFORE, AFTER, True, False, FAILED),  # ... and a failure still ends the wait
+        ("syncing", BEFORE, None, True, True, WAIT),
         ("queued_somewhere", BEFORE, None, False, False, WAIT),  # unknown sync_state: keep waiting
     ],
 )
@@ -172,6 +208,38 @@ def test_sync_decision_table(
     conn = connection(sync_state=state, succeeded_at=succeeded, failed_at=failed, paused=paused)
     decision = sync_decision(conn, baseline=BASELINE, fail_on_rescheduled=fail_on_rescheduled)
     assert decision.verdict is verdict, decision.reason
+
+
+def test_paused_while_syncing_says_so_in_the_reason() -> None:
+    decision = sync_decision(connection(sync_state="syncing", paused=True), baseline=BASELINE)
+    assert "is syncing although the connection was paused" in decision.reason
+
+
+def test_a_paused_sync_that_never_ends_times_out_naming_the_state() -> None:
+    """The worker's wait (the trigger's is in test_triggers): the timeout ends it, with the state seen."""
+    from airflow_spotify_fivetran.exceptions import FivetranWaitTimeoutError
+    from airflow_spotify_fivetran.operators.base import wait_in_worker
+    from tests.tasks.clock import FakeClock
+
+    clock = FakeClock()
+    paused_mid_sync = connection(sync_state="syncing", paused=True)
+    looks: list[float] = []
+
+    def check() -> tuple[Any, dict[str, Any]]:
+        looks.append(clock.monotonic())
+        return sync_decision(paused_mid_sync, baseline=BASELINE), {}
+
+    with pytest.raises(FivetranWaitTimeoutError, match="syncing although the connection was paused"):
+        wait_in_worker(
+            check,
+            poll_interval=60,
+            timeout=300,
+            log=SimpleNamespace(info=lambda *args: None),
+            what="the sync",
+            sleep=clock.sleep_sync,
+            clock=clock.monotonic,
+        )
+    assert looks == [0, 60, 120, 180, 240, 300]
 
 
 @pytest.mark.parametrize(
