@@ -92,11 +92,12 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
 
         if isinstance(self.connection, NewSpotifyAdsConnection) and not self.spotify_conn_id:
             return self.connection
-        body = (
-            self.connection.to_wire()
-            if isinstance(self.connection, NewSpotifyAdsConnection)
-            else dict(self.connection)
-        )
+        if isinstance(self.connection, NewSpotifyAdsConnection):
+            body = self.connection.to_wire()
+        elif isinstance(self.connection, Mapping):
+            body = dict(self.connection)
+        else:
+            raise _not_a_mapping(self.connection)
         if self.spotify_conn_id:
             body["auth"] = spotify_auth_from_connection(self.spotify_conn_id)
         return NewSpotifyAdsConnection.from_api_dict(body)
@@ -205,6 +206,28 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
             if "auth" in patch:
                 self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
+
+
+def _not_a_mapping(value: object) -> FivetranInputError:
+    """``connection`` is not a body: ``dict()`` of a list would fail obscurely, or worse turn
+    ``[{"group_id": ..., "config": ...}]`` into ``{"group_id": "config"}``. Only the type is named (the
+    value may hold credentials)."""
+    hint = (
+        ": a template rendered to a string; pass the dict itself, or render natively "
+        "(DAG(render_template_as_native_obj=True))"
+        if isinstance(value, str)
+        else ""
+    )
+    return FivetranInputError(
+        [
+            InputProblem(
+                "connection",
+                "must be a mapping (Fivetran's create body) or a NewSpotifyAdsConnection, got "
+                f"{type(value).__name__}{hint}",
+            )
+        ],
+        what="create request",
+    )
 
 
 def _drift_fields(names: Sequence[str]) -> tuple[str, ...]:

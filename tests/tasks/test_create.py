@@ -243,6 +243,29 @@ def test_bad_input_is_refused_before_any_call_naming_the_field(
     assert sim.calls() == []
 
 
+@pytest.mark.parametrize(
+    "connection",
+    [
+        [full_request()],  # dict() of it: "dictionary update sequence element #0 has length 9"
+        [{"group_id": "g", "config": {"schema": "s"}}],  # dict() of it: {"group_id": "config"}
+        [("group_id", "g"), ("service", "spotify_ads")],  # dict() of it: a body missing its config
+        json.dumps(full_request()),  # a template rendered to a string, not a dict
+        None,
+    ],
+    ids=["list-of-body", "list-of-two-key-dict", "list-of-pairs", "json-string", "none"],
+)
+def test_a_connection_that_is_not_a_mapping_is_refused_naming_it(
+    sim: Sim, context: Context, connection: Any
+) -> None:
+    with pytest.raises(FivetranInputError) as raised:
+        create_op(connection).execute(context)
+    assert raised.value.paths == ["connection"]
+    assert "must be a mapping" in str(raised.value)
+    assert type(connection).__name__ in str(raised.value)
+    assert DEMO_CLIENT_SECRET not in str(raised.value)  # the value itself is never shown
+    assert sim.calls() == []
+
+
 def test_bad_input_fails_the_task_in_a_dag_run_without_any_call(
     sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
 ) -> None:
