@@ -3,6 +3,10 @@
 ``desired`` is the create body the task would send (``NewSpotifyAdsConnection.to_wire()``); ``actual`` is
 the connection as Fivetran answers it. Only fields the task sets are compared. Secrets are never compared
 (Fivetran does not echo them) and never appear in a drift item.
+
+``paused`` in a create body is the connection's initial state: a later task (or a person) unpauses it on
+purpose, so it is compared only when asked (``compare_paused``); otherwise a re-run would pause again a
+connection that has been syncing since.
 """
 
 from __future__ import annotations
@@ -106,13 +110,19 @@ def _same(key: str, actual: Any, desired: Any) -> bool:
 
 
 def compute_drift(
-    desired: Mapping[str, Any], actual: Mapping[str, Any], *, ignore: Iterable[str] = ()
+    desired: Mapping[str, Any],
+    actual: Mapping[str, Any],
+    *,
+    ignore: Iterable[str] = (),
+    compare_paused: bool = False,
 ) -> Drift:
     """Compare a desired create body with an existing connection; return the differences and the PATCH.
 
-    :param ignore: wire paths (``paused``, ``config.accounts``) not to compare.
+    :param ignore: wire paths (``config.accounts``, ``paused``) not to compare.
+    :param compare_paused: also compare ``paused`` (by default the initial state only, see the module doc);
+        ``ignore`` still wins.
     """
-    skip = frozenset(ignore)
+    skip = frozenset(ignore) | (frozenset() if compare_paused else frozenset({"paused"}))
     items: list[DriftItem] = []
     patch: dict[str, Any] = {}
     desired_config: Mapping[str, Any] = desired.get("config") or {}

@@ -34,9 +34,13 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
 
     - differences Fivetran cannot apply (``config.schema``, ``config.timeframe_months``) fail the task with
       the reason;
-    - other differences (schedule, reports, accounts, sync mode, paused, ...) are handled per ``on_drift``:
+    - other differences (schedule, reports, accounts, sync mode, ...) are handled per ``on_drift``:
       ``update`` sends one PATCH with only those fields, ``fail`` fails the task listing them, ``ignore``
       logs them.
+
+    ``paused`` is the connection's initial state, not compared on an adopted connection: a re-run must not
+    pause again a connection a later task (or a person) unpaused. To keep a connection's pause as the request
+    says, pass ``compare_paused=True``.
 
     A create answered ``409 Conflict`` (another run created the connection since the lookup) adopts the
     connection that now exists the same way.
@@ -49,9 +53,9 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
     :param spotify_conn_id: optional Airflow connection holding the Spotify credentials, so they never
         appear in a DAG file: login = client id, password = client secret, extra ``refresh_token``.
     :param on_drift: ``update`` (default), ``fail`` or ``ignore``.
-    :param ignore_drift_in: wire fields (``paused``, ``config.accounts``...) used when creating but never
-        compared on an adopted connection: e.g. ``paused`` when the connection is created paused and a later
-        task unpauses it.
+    :param ignore_drift_in: wire fields (``config.accounts``, ``sync_frequency``...) used when creating but
+        never compared on an adopted connection: e.g. ``config.accounts`` when accounts are managed elsewhere.
+    :param compare_paused: compare ``paused`` too (default False: ``paused`` sets the initial state only).
     :param reauthorize: on an adopted connection, also send ``auth`` (to repair a ``broken`` connection).
     :param plan_only: log the plan (create, the drift table and the PATCH, or the error a real run would
         raise, as "would fail: ...") and change nothing.
@@ -70,6 +74,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         spotify_conn_id: str | None = None,
         on_drift: OnDrift = "update",
         ignore_drift_in: Sequence[str] = (),
+        compare_paused: bool = False,
         reauthorize: bool = False,
         plan_only: bool = False,
         fivetran_conn_id: str = DEFAULT_CONN_ID,
@@ -82,6 +87,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         self.spotify_conn_id = spotify_conn_id
         self.on_drift = on_drift
         self.ignore_drift_in = _drift_fields(ignore_drift_in)
+        self.compare_paused = compare_paused
         self.reauthorize = reauthorize
         self.plan_only = plan_only
         self.fivetran_conn_id = fivetran_conn_id
@@ -156,7 +162,10 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         from airflow_spotify_fivetran.summaries import setup_tests_table
 
         drift = compute_drift(
-            desired, existing.model_dump(mode="json", by_alias=True), ignore=self.ignore_drift_in
+            desired,
+            existing.model_dump(mode="json", by_alias=True),
+            ignore=self.ignore_drift_in,
+            compare_paused=self.compare_paused,
         )
         self.log.info(
             "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",

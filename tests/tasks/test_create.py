@@ -91,7 +91,8 @@ def test_rerun_adopts_the_existing_connection_with_one_list_call(
 
 
 def drifted() -> dict[str, Any]:
-    """The full request with three mutable changes: paused, sync frequency (daily time dropped), accounts."""
+    """The full request with two mutable changes, sync frequency (daily time dropped) and accounts, and
+    ``paused``, which is the initial state only (not compared unless ``compare_paused``)."""
     body = full_request()
     body["paused"] = True
     body["sync_frequency"] = 360
@@ -113,12 +114,10 @@ def test_drift_update_sends_one_patch_with_only_the_drifted_fields(
     assert create_op(drifted(), on_drift="update").execute(context) == existing
 
     assert sim.calls() == [LIST, ("PATCH", f"/v1/connections/{existing}")]
-    assert patches(sim) == [
-        {"paused": True, "sync_frequency": 360, "config": {"accounts": [DEMO_ACCOUNTS[0]]}}
-    ]
+    assert patches(sim) == [{"sync_frequency": 360, "config": {"accounts": [DEMO_ACCOUNTS[0]]}}]
     now = sim.details(existing)
     assert (now["paused"], now["sync_frequency"], now["config"]["accounts"]) == (
-        True,
+        False,
         360,
         [DEMO_ACCOUNTS[0]],
     )
@@ -129,8 +128,9 @@ def test_drift_fail_lists_the_fields_and_changes_nothing(sim: Sim, existing: str
         create_op(drifted(), on_drift="fail").execute(context)
 
     message = str(raised.value)
-    for name in ("paused", "sync_frequency", "config.accounts"):
+    for name in ("sync_frequency", "config.accounts"):
         assert name in message
+    assert "paused" not in message
     assert "config.report_list" not in message
     assert sim.calls() == [LIST]
 
@@ -139,6 +139,33 @@ def test_drift_ignore_sends_no_patch(sim: Sim, existing: str, context: Context) 
     assert create_op(drifted(), on_drift="ignore").execute(context) == existing
     assert sim.calls() == [LIST]
     assert sim.details(existing)["paused"] is False
+
+
+def test_a_rerun_does_not_pause_again_a_connection_unpaused_since(sim: Sim, context: Context) -> None:
+    """``paused`` in the create body is the initial state: a later task unpauses the connection."""
+    body = full_request()
+    body["paused"] = True
+    conn_id = created(create_op(body), context)
+    sim.api("PATCH", f"/v1/connections/{conn_id}", {"paused": False})  # the schedule task, say
+    sim.control.clear_requests()
+
+    assert create_op(body).execute(context) == conn_id
+
+    assert sim.calls() == [LIST]
+    assert sim.details(conn_id)["paused"] is False
+
+
+def test_compare_paused_keeps_the_connection_paused_as_requested(sim: Sim, context: Context) -> None:
+    body = full_request()
+    body["paused"] = True
+    conn_id = created(create_op(body), context)
+    sim.api("PATCH", f"/v1/connections/{conn_id}", {"paused": False})
+    sim.control.clear_requests()
+
+    create_op(body, compare_paused=True).execute(context)
+
+    assert patches(sim) == [{"paused": True}]
+    assert sim.details(conn_id)["paused"] is True
 
 
 def test_only_drifted_report_list_is_sent_whole(sim: Sim, existing: str, context: Context) -> None:
@@ -211,7 +238,7 @@ def test_plan_only_with_drift_patches_nothing(
 
     assert sim.calls() == [LIST]
     out = capsys.readouterr().out
-    assert "would PATCH ['config', 'paused', 'sync_frequency']" in out
+    assert "would PATCH ['config', 'sync_frequency']" in out
     assert sim.details(existing)["paused"] is False
 
 

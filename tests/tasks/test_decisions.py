@@ -154,7 +154,9 @@ def test_only_setup_state_connected_makes_a_setup_done(
 
 @pytest.mark.parametrize("final", [True, False])
 def test_a_setup_held_back_by_warnings_only_is_not_called_failed(final: bool) -> None:
-    decision = setup_decision(connection(setup_state="incomplete", tests=[PASS, WARN]), failures_are_final=final)
+    decision = setup_decision(
+        connection(setup_state="incomplete", tests=[PASS, WARN]), failures_are_final=final
+    )
     assert "failed" not in decision.reason
     assert "failing" not in decision.reason
     assert "warnings" in decision.reason

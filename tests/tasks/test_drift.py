@@ -111,7 +111,7 @@ def test_mutable_drift_and_its_patch(
     body = desired()
     change(body)
     body = {k: v for k, v in body.items() if v is not None}
-    drift = compute_drift(body, actual())
+    drift = compute_drift(body, actual(), compare_paused=True)
     assert [i.field for i in drift.items] == fields
     assert all(i.mutable for i in drift.items)
     assert drift.patch == patch
@@ -142,7 +142,7 @@ def test_immutable_drift_is_never_patched(key: str, value: str, why: str) -> Non
     body = desired()
     body["config"][key] = value
     body["paused"] = True
-    drift = compute_drift(body, actual())
+    drift = compute_drift(body, actual(), compare_paused=True)
 
     [immutable] = drift.immutable
     assert (immutable.field, immutable.actual, immutable.desired) == (
@@ -161,11 +161,26 @@ def test_ignore_list_skips_named_fields() -> None:
     body["config"]["timeframe_months"] = "SIX"
     body["config"]["accounts"] = ["only-one"]
     ignore = ["paused", "config.timeframe_months", "config.accounts"]
-    assert compute_drift(body, actual(), ignore=ignore).empty
-    assert [i.field for i in compute_drift(body, actual(), ignore=ignore[:1]).items] == [
+    assert compute_drift(body, actual(), ignore=ignore, compare_paused=True).empty
+    assert [i.field for i in compute_drift(body, actual(), ignore=ignore[:1], compare_paused=True).items] == [
         "config.timeframe_months",
         "config.accounts",
     ]
+
+
+@pytest.mark.parametrize("paused", [True, False])
+def test_paused_is_the_initial_state_compared_only_when_asked(paused: bool) -> None:
+    """A re-run must not pause again a connection a later task unpaused (or unpause one paused since)."""
+    body, answer = desired(), actual()
+    body["paused"], answer["paused"] = paused, not paused
+
+    assert compute_drift(body, answer).empty
+    drift = compute_drift(body, answer, compare_paused=True)
+    assert [(i.field, i.actual, i.desired, i.mutable) for i in drift.items] == [
+        ("paused", not paused, paused, True)
+    ]
+    assert drift.patch == {"paused": paused}
+    assert compute_drift(body, answer, compare_paused=True, ignore=["paused"]).empty
 
 
 @pytest.mark.parametrize(
