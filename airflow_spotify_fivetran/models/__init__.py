@@ -1,11 +1,12 @@
 """Typed models of Fivetran's ``spotify_ads`` connection: strict requests, lenient answers, schedules.
 
-* Requests (strict, every problem reported with its path as a ``FivetranInputError``):
+* Requests (refusing only what Fivetran refuses or what is surely a mistake; every problem reported with its path as a ``FivetranInputError``):
   :class:`NewSpotifyAdsConnection` (create body) and :class:`ConnectionUpdate` (PATCH body), built with
   ``from_api_dict(d)``, sent as ``to_wire()``.
 * Answers (lenient: unknown fields and enum values kept or ignored, never a crash): :class:`Connection`,
   :class:`ConnectCardAnswer`, :class:`ConnectionPage`, parsed with ``from_api(data)``.
-* Schedules: :class:`Schedule`, :func:`schedule_changes`, :func:`to_fivetran_daily_sync_time`.
+* Schedules: :class:`Schedule`, :func:`schedule_changes`, :func:`to_fivetran_daily_sync_time`, and
+  :func:`daily_sync_time_problem`, the one home of the rule "a daily time needs sync_frequency 1440".
 
 Imports only pydantic and the standard library (no Airflow): cheap to import anywhere.
 """
@@ -16,11 +17,13 @@ from airflow_spotify_fivetran.models.enums import (
     PASSING_TEST_STATUSES,
     SYNC_FREQUENCIES,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     Dimension,
     Granularity,
     NetworkingMethod,
     ReportField,
     ScheduleType,
+    SchemaStatus,
     SetupState,
     SetupTestStatus,
     SyncMode,
@@ -57,6 +60,7 @@ from airflow_spotify_fivetran.models.responses import (
 )
 from airflow_spotify_fivetran.models.schedule import (
     Schedule,
+    daily_sync_time_problem,
     normalise_daily_sync_time,
     parse_sync_frequency,
     schedule_changes,
@@ -82,6 +86,7 @@ __all__ = [
     "ConnectionUpdate",
     "DataDelaySensitivity",
     "DestinationConfiguration",
+    "DestinationSchemaNames",
     "Dimension",
     "Granularity",
     "NetworkingMethod",
@@ -90,6 +95,7 @@ __all__ = [
     "ReportField",
     "Schedule",
     "ScheduleType",
+    "SchemaStatus",
     "SetupState",
     "SetupTest",
     "SetupTestStatus",
@@ -102,6 +108,7 @@ __all__ = [
     "SyncState",
     "TimeframeMonths",
     "UpdateState",
+    "daily_sync_time_problem",
     "is_known",
     "known",
     "normalise_daily_sync_time",

@@ -111,6 +111,21 @@ class NetworkingMethod(StrEnum):
     PROXY_AGENT = "ProxyAgent"
 
 
+class DestinationSchemaNames(StrEnum):
+    """``destination_schema_names``: how Fivetran names schemas and tables in the destination (the spec says it
+    "will soon become a required field")."""
+
+    FIVETRAN_NAMING = "FIVETRAN_NAMING"
+    SOURCE_NAMING = "SOURCE_NAMING"
+
+
+class SchemaStatus(StrEnum):
+    """``schema_status`` a PATCH may set (Universal Column Masking flow)."""
+
+    BLOCKED_ON_CAPTURE = "blocked_on_capture"
+    READY = "ready"
+
+
 class SetupState(StrEnum):
     """``status.setup_state``: ``incomplete`` (tests never passed), ``connected``, ``broken``."""
 
@@ -136,7 +151,12 @@ class UpdateState(StrEnum):
 
 
 class SetupTestStatus(StrEnum):
-    """``setup_tests[].status``."""
+    """``setup_tests[].status``.
+
+    Whether ``WARNING`` keeps a connection from ``connected`` is unconfirmed (the contract README: the spec's
+    text lists only PASSED, FAILED and SKIPPED; Terraform only warns on other statuses). Waits decide from
+    ``status.setup_state``, never from test statuses alone.
+    """
 
     PASSED = "PASSED"
     SKIPPED = "SKIPPED"
@@ -159,8 +179,8 @@ PASSING_TEST_STATUSES: frozenset[SetupTestStatus] = frozenset(
 FAILING_TEST_STATUSES: frozenset[SetupTestStatus] = frozenset(
     {SetupTestStatus.FAILED, SetupTestStatus.JOB_FAILED}
 )
-"""Statuses of a test that failed. ``WARNING`` is in neither set: it does not fail the setup, but it does
-not count as passed either (``setup_state`` decides)."""
+"""Statuses of a test that failed. ``WARNING`` is in neither set: whether it blocks ``connected`` is
+unconfirmed (contract README), so it counts as neither passed nor failed; ``status.setup_state`` decides."""
 
 
 def known(enum_cls: type[E], value: object) -> E | None:

@@ -1,24 +1,29 @@
-"""What we send: the create body of a ``spotify_ads`` connection and the PATCH body, validated strictly.
+"""What we send: the create body of a ``spotify_ads`` connection and the PATCH body.
 
-Every request model refuses, before any HTTP call:
+Rules follow Fivetran (``docs/validation-rules.md`` lists each with its basis): a request model refuses,
+before any HTTP call, only what the spec or evidence refuses, or what is surely a mistake (its message says
+why):
 
-* unknown fields (``extra="forbid"``) and values of the wrong type (booleans must be booleans, ids strings);
-* a value outside an enum (the message lists the allowed values and a likely intended one);
+* values of the wrong type (booleans must be booleans, ids strings) and values outside an enum (the message
+  lists the allowed values and a likely intended one);
 * the rules written on each class below.
+
+What Fivetran accepts but ignores (``accounts`` under ``ALL_ACCOUNTS``, a threshold without ``CUSTOM``, a
+daily time without daily syncs, a field it does not know) is accepted, sent as given, and logged as a
+warning on the ``airflow_spotify_fivetran.models`` logger (paths and reasons only, never a value). Unknown
+keys are not refused (the official request schemas are open) but dropped with a warning: Fivetran drops them
+too (Terraform provider issues 296 and 574), and one may be a misspelt secret, which must not travel on.
 
 ``from_api_dict(d)`` builds a model from the dict a user writes (Fivetran's JSON shape) and raises
 :class:`FivetranInputError` listing EVERY problem with its path (``config.report_list[1].fields[0]``);
 ``to_wire()`` returns the JSON-ready body, the only output that reveals secrets. Models are immutable.
-
-Names (``config.schema``, ``report_list[].table``) follow the destination identifier rule: ASCII letters,
-digits and underscores, not starting with a digit, at most 63 characters (the shortest common limit of
-destinations: PostgreSQL/Redshift). ``config.schema`` must also be lowercase, since destinations fold it and
-Fivetran looks connections up by the exact schema. Table names are compared case-insensitively.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, Final, Literal, Self
 from urllib.parse import urlsplit
@@ -38,16 +43,18 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
 from airflow_spotify_fivetran.models.enums import (
-    DAILY_SYNC_FREQUENCY,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     Dimension,
     Granularity,
     NetworkingMethod,
     ReportField,
+    SchemaStatus,
     SyncMode,
     TimeframeMonths,
     known,
@@ -58,6 +65,7 @@ from airflow_spotify_fivetran.models.errors import (
     details_of,
     issue_details,
     issues_error,
+    path_of,
     rule_error,
     strict_enum,
     validate_input,
@@ -66,14 +74,19 @@ from airflow_spotify_fivetran.models.schedule import (
     DailySyncTime,
     ScheduleTypeIn,
     SyncFrequency,
+    daily_sync_time_problem,
     normalise_daily_sync_time,
     parse_sync_frequency,
 )
+
+log = logging.getLogger(__name__)
 
 SERVICE: Final = "spotify_ads"
 NAME_MAX_LENGTH = 63
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+DEFAULT_SYNC_FREQUENCY = 360
+"""Fivetran's ``sync_frequency`` of a new connection that does not set one (contract README)."""
 
 # to_wire() passes this context; only then do secret fields serialise to their real value.
 _WIRE_CONTEXT_KEY = "airflow_spotify_fivetran.reveal_secrets"
@@ -84,6 +97,8 @@ _WIRE_TOKEN = object()
 
 
 def _non_empty(value: str) -> str:
+    # Ours: an empty id, name or secret, or one wrapped in spaces, is surely a mistake (Fivetran ids and
+    # names never hold them).
     if not value.strip():
         raise rule_error("must not be empty")
     if value != value.strip():
@@ -97,35 +112,8 @@ def _secret_non_empty(value: SecretStr) -> SecretStr:
     return value
 
 
-def _suggest_name(value: str, *, lowercase: bool) -> str:
-    fixed = re.sub(r"[^A-Za-z0-9_]+", "_", value.strip()).strip("_") or "name"
-    if fixed[0].isdigit():
-        fixed = f"_{fixed}"
-    fixed = fixed[:NAME_MAX_LENGTH]
-    return fixed.lower() if lowercase else fixed
-
-
-def _table_name(value: str) -> str:
-    if not _TABLE_NAME.match(value) or len(value) > NAME_MAX_LENGTH:
-        raise rule_error(
-            f"{value!r} is not a valid table name: use ASCII letters, digits and underscores, not starting "
-            f"with a digit, at most {NAME_MAX_LENGTH} characters "
-            f"(e.g. {_suggest_name(value, lowercase=False)!r})"
-        )
-    return value
-
-
-def _schema_name(value: str) -> str:
-    if not _SCHEMA_NAME.match(value) or len(value) > NAME_MAX_LENGTH:
-        raise rule_error(
-            f"{value!r} is not a valid schema name: use lowercase letters, digits and underscores, not "
-            f"starting with a digit, at most {NAME_MAX_LENGTH} characters "
-            f"(e.g. {_suggest_name(value, lowercase=True)!r})"
-        )
-    return value
-
-
 def _http_url(value: str) -> str:
+    # Spec (ConnectCardConfig.redirect_uri): "The URI must start with the https or http prefix".
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -137,15 +125,10 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _positive(value: int) -> int:
-    if value <= 0:
-        raise rule_error(f"{value!r} is not allowed: give a positive number of minutes")
-    return value
-
-
-def _not_empty_list(value: list[Any]) -> list[Any]:
-    if not value:
-        raise rule_error("must not be empty")
+def _not_negative(value: int) -> int:
+    # Ours: a negative number of minutes is surely a mistake (the spec's default is 0).
+    if value < 0:
+        raise rule_error(f"{value!r} is not allowed: give a number of minutes, 0 or more")
     return value
 
 
@@ -157,10 +140,8 @@ def _service(value: Any) -> str:
 
 NonEmptyStr = Annotated[StrictStr, AfterValidator(_non_empty)]
 SecretNonEmpty = Annotated[SecretStr, AfterValidator(_secret_non_empty)]
-TableName = Annotated[StrictStr, AfterValidator(_table_name)]
-SchemaName = Annotated[StrictStr, AfterValidator(_schema_name)]
 HttpUrlStr = Annotated[StrictStr, AfterValidator(_http_url)]
-PositiveMinutes = Annotated[StrictInt, AfterValidator(_positive)]
+Minutes = Annotated[StrictInt, AfterValidator(_not_negative)]
 SyncModeIn = Annotated[SyncMode, BeforeValidator(strict_enum(SyncMode))]
 TimeframeMonthsIn = Annotated[TimeframeMonths, BeforeValidator(strict_enum(TimeframeMonths))]
 DimensionIn = Annotated[Dimension, BeforeValidator(strict_enum(Dimension))]
@@ -168,13 +149,13 @@ GranularityIn = Annotated[Granularity, BeforeValidator(strict_enum(Granularity))
 ReportFieldIn = Annotated[ReportField, BeforeValidator(strict_enum(ReportField))]
 DataDelaySensitivityIn = Annotated[DataDelaySensitivity, BeforeValidator(strict_enum(DataDelaySensitivity))]
 NetworkingMethodIn = Annotated[NetworkingMethod, BeforeValidator(strict_enum(NetworkingMethod))]
+DestinationSchemaNamesIn = Annotated[
+    DestinationSchemaNames, BeforeValidator(strict_enum(DestinationSchemaNames))
+]
+SchemaStatusIn = Annotated[SchemaStatus, BeforeValidator(strict_enum(SchemaStatus))]
 
 
 # --- helpers for checks across fields (they read the raw input, so they run even when a field failed) -------
-
-
-def _given(data: Mapping[str, Any], key: str) -> bool:
-    return data.get(key) is not None
 
 
 def _parsed(parse: Any, value: Any) -> Any:
@@ -185,31 +166,38 @@ def _parsed(parse: Any, value: Any) -> Any:
         return None
 
 
-def _schedule_issues(data: Mapping[str, Any]) -> Iterator[Issue]:
-    """``daily_sync_time`` needs ``sync_frequency`` 1440 in the same request; ``data_delay_threshold`` needs
-    ``data_delay_sensitivity`` CUSTOM in the same request."""
-    if _given(data, "daily_sync_time") and _parsed(normalise_daily_sync_time, data["daily_sync_time"]):
-        raw = data.get("sync_frequency")
-        frequency = _parsed(parse_sync_frequency, raw) if raw is not None else None
-        if raw is None or (frequency is not None and frequency != DAILY_SYNC_FREQUENCY):
-            now = "sync_frequency is not set" if raw is None else f"sync_frequency is {frequency}"
-            yield Issue(
-                ("daily_sync_time",),
-                f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY} in the same request "
-                f"({now}): add sync_frequency: {DAILY_SYNC_FREQUENCY} or drop daily_sync_time",
-                data["daily_sync_time"],
-            )
-    if _given(data, "data_delay_threshold"):
-        raw = data.get("data_delay_sensitivity")
-        sensitivity = known(DataDelaySensitivity, raw)
-        if raw is None or (sensitivity is not None and sensitivity != DataDelaySensitivity.CUSTOM):
-            now = "it is not set" if raw is None else f"it is {sensitivity}"
-            yield Issue(
-                ("data_delay_threshold",),
-                "is only used with data_delay_sensitivity CUSTOM in the same request "
-                f"({now}): add data_delay_sensitivity: CUSTOM or drop data_delay_threshold",
-                data["data_delay_threshold"],
-            )
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _schedule_advice(data: Mapping[str, Any], *, at_create: bool) -> Iterator[Issue]:
+    """A daily time Fivetran drops, a threshold it does not use: accepted, worth a warning.
+
+    At create the connection's frequency is the request's or Fivetran's default (360), and its sensitivity the
+    request's or NORMAL; in a PATCH a missing one is the connection's, which this model does not know.
+    """
+    raw = data.get("sync_frequency", DEFAULT_SYNC_FREQUENCY if at_create else None)
+    frequency = _parsed(parse_sync_frequency, raw) if raw is not None else None
+    daily = data.get("daily_sync_time")
+    if daily is not None and _parsed(normalise_daily_sync_time, daily):
+        problem = daily_sync_time_problem(daily, frequency)
+        if problem is not None:
+            yield Issue(("daily_sync_time",), problem + " (Fivetran accepts the request and drops the time)")
+    threshold = data.get("data_delay_threshold")
+    sensitivity = data.get("data_delay_sensitivity", DataDelaySensitivity.NORMAL if at_create else None)
+    if (
+        threshold
+        and sensitivity is not None
+        and known(DataDelaySensitivity, sensitivity)
+        not in (
+            None,
+            DataDelaySensitivity.CUSTOM,
+        )
+    ):
+        yield Issue(
+            ("data_delay_threshold",),
+            f"is only used with data_delay_sensitivity CUSTOM, and it is {sensitivity}: Fivetran ignores it",
+        )
 
 
 def _duplicate_issues(
@@ -233,46 +221,105 @@ def _duplicate_issues(
             first[k] = index
 
 
-def _accounts_issues(data: Mapping[str, Any], *, at_create: bool) -> Iterator[Issue]:
-    raw_mode = data.get("sync_mode")
-    mode = known(SyncMode, raw_mode)
+def _accounts_issues(data: Mapping[str, Any]) -> Iterator[Issue]:
+    """Refused: ``SPECIFIC_ACCOUNTS`` with an empty ``accounts`` list (spec: "Must be populated if sync_mode is
+    set to SPECIFIC_ACCOUNTS"); at create, also without ``accounts`` (see ``SpotifyAdsConfig``)."""
     accounts = data.get("accounts")
-    has_accounts = isinstance(accounts, list) and len(accounts) > 0
-    if mode is SyncMode.SPECIFIC_ACCOUNTS and isinstance(accounts, list | None) and not has_accounts:
-        if at_create or accounts is not None:
-            yield Issue(
-                ("accounts",),
-                "is required and must list at least one ad account id when sync_mode is SPECIFIC_ACCOUNTS",
-                accounts,
-            )
-    elif mode is SyncMode.ALL_ACCOUNTS and has_accounts:
+    if known(SyncMode, data.get("sync_mode")) is SyncMode.SPECIFIC_ACCOUNTS and accounts == []:
         yield Issue(
             ("accounts",),
-            "is pointless with sync_mode ALL_ACCOUNTS (Fivetran ignores it and syncs every account): remove "
-            "accounts, or set sync_mode SPECIFIC_ACCOUNTS to sync only these",
+            "is required and must list at least one ad account id when sync_mode is SPECIFIC_ACCOUNTS",
             accounts,
         )
-    elif raw_mode is None and at_create and has_accounts:
+
+
+def _accounts_advice(config: Mapping[str, Any], *, at_create: bool) -> Iterator[Issue]:
+    raw_mode = config.get("sync_mode")
+    mode = known(SyncMode, raw_mode)
+    accounts = config.get("accounts")
+    if mode is SyncMode.ALL_ACCOUNTS and isinstance(accounts, list) and accounts:
+        # Evidence (contract README): accepted by Fivetran, ignored under ALL_ACCOUNTS.
         yield Issue(
-            ("accounts",),
+            ("config", "accounts"),
+            "is ignored by Fivetran with sync_mode ALL_ACCOUNTS (every account is synced): remove accounts, or "
+            "set sync_mode SPECIFIC_ACCOUNTS to sync only these",
+        )
+    elif raw_mode is None and at_create and isinstance(accounts, list) and accounts:
+        yield Issue(
+            ("config", "accounts"),
             "is given without sync_mode: set sync_mode SPECIFIC_ACCOUNTS to sync only these accounts",
-            accounts,
         )
-    elif raw_mode is None and not at_create and isinstance(accounts, list) and not accounts:
+    elif raw_mode is None and not at_create and accounts == []:
         yield Issue(
-            ("accounts",),
-            "must not be empty (an empty list only makes sense with sync_mode ALL_ACCOUNTS in this PATCH)",
-            accounts,
+            ("config", "accounts"),
+            "is empty: a connection with sync_mode SPECIFIC_ACCOUNTS needs at least one account",
         )
-    yield from _duplicate_issues(
-        accounts,
-        loc_of=lambda i: ("accounts", i),
-        key=lambda a: a if isinstance(a, str) else None,
-        message=lambda a, first: f"{a!r} is listed twice (also accounts[{first}])",
+    yield from (
+        issue._replace(loc=("config", *issue.loc), value=None)
+        for issue in _duplicate_issues(
+            accounts,
+            loc_of=lambda i: ("accounts", i),
+            key=lambda a: a if isinstance(a, str) else None,
+            message=lambda a, first: f"repeats accounts[{first}]",
+        )
     )
 
 
+def _report_advice(config: Mapping[str, Any]) -> Iterator[Issue]:
+    reports = config.get("report_list")
+    if not isinstance(reports, list):
+        return
+    if not reports:
+        yield Issue(("config", "report_list"), "is empty: no report is configured")
+    for index, report in enumerate(reports):
+        if not isinstance(report, Mapping):
+            continue
+        at: Loc = ("config", "report_list", index)
+        missing = [key for key in ("table", "dimension", "granularity", "fields") if report.get(key) is None]
+        if missing:
+            yield Issue(at, f"has no {', '.join(missing)}: Fivetran's behaviour then is undocumented")
+        if report.get("fields") == []:
+            yield Issue((*at, "fields"), "is empty: this report holds no metric")
+        yield from (
+            issue._replace(loc=(*at, *issue.loc), value=None)
+            for issue in _duplicate_issues(
+                report.get("fields"),
+                loc_of=lambda i: ("fields", i),
+                key=lambda f: str(f) if isinstance(f, str) else None,
+                message=lambda f, first: f"repeats fields[{first}]",
+            )
+        )
+        table = report.get("table")
+        if (
+            isinstance(table, str)
+            and table.strip()
+            and (not _TABLE_NAME.match(table) or len(table) > NAME_MAX_LENGTH)
+        ):
+            yield Issue(
+                (*at, "table"),
+                "is not a plain identifier (ASCII letters, digits, underscores, not starting with a digit, at "
+                f"most {NAME_MAX_LENGTH} characters): the destination may store it under another name",
+            )
+
+
+def _schema_advice(config: Mapping[str, Any]) -> Iterator[Issue]:
+    schema = config.get("schema")
+    if (
+        isinstance(schema, str)
+        and schema.strip()
+        and (not _SCHEMA_NAME.match(schema) or len(schema) > NAME_MAX_LENGTH)
+    ):
+        yield Issue(
+            ("config", "schema"),
+            "is not a plain lowercase identifier (lowercase letters, digits, underscores, not starting with a "
+            f"digit, at most {NAME_MAX_LENGTH} characters): destinations may fold or shorten it, while a re-run "
+            "finds the connection only by the exact schema name",
+        )
+
+
 def _table_issues(data: Mapping[str, Any]) -> Iterator[Issue]:
+    """Ours, surely a mistake: two reports writing one table (compared case-insensitively, as destinations
+    fold names)."""
     reports = data.get("report_list")
     if not isinstance(reports, list):
         return
@@ -288,18 +335,50 @@ def _table_issues(data: Mapping[str, Any]) -> Iterator[Issue]:
     )
 
 
+def _model_of(annotation: Any) -> type[RequestModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, RequestModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if (found := _model_of(arg)) is not None:
+            return found
+    return None
+
+
+def _unknown_keys(model: type[RequestModel], data: Any, at: Loc = ()) -> Iterator[Issue]:
+    """Every key of ``data`` that ``model`` (and its nested models) has no field for; values never shown."""
+    if not isinstance(data, Mapping):
+        return
+    fields = {key: f for name, f in model.model_fields.items() for key in (name, f.alias) if key}
+    for key, value in data.items():
+        if key not in fields:
+            reason = (
+                "is not a field Fivetran documents here: dropped (Fivetran drops fields it does not know)"
+            )
+            yield Issue((*at, key), reason)
+            continue
+        inner = _model_of(fields[key].annotation)
+        if inner is None:
+            continue
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from _unknown_keys(inner, item, (*at, key, index))
+        else:
+            yield from _unknown_keys(inner, value, (*at, key))
+
+
 # --- base ------------------------------------------------------------------------------------------
 
 
 class RequestModel(BaseModel):
-    """Base of the request models: strict, immutable, every problem collected, secrets revealed only by
-    :meth:`to_wire`.
+    """Base of the request models: immutable, every problem collected, secrets revealed only by :meth:`to_wire`.
 
-    Subclasses add checks across fields in ``_check_together`` (run on the raw input, even when some field
-    failed, so one error lists everything) and may refuse keys with a reason via ``_refused_keys``.
+    Unknown keys are dropped (``extra="ignore"``) and warned about by the request bodies. Subclasses add
+    refusals across fields in ``_check_together`` (run on the raw input, even when some field failed, so one
+    error lists everything), may refuse keys with a reason via ``_refused_keys``, and the two request bodies
+    list what is accepted but worth a warning in ``_advice`` (logged once the whole request is valid).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True)
 
     _refused_keys: ClassVar[Mapping[str, str]] = {}
     _what: ClassVar[str] = "request"
@@ -308,10 +387,15 @@ class RequestModel(BaseModel):
     def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
         return iter(())
 
+    @classmethod
+    def _advice(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
+        return iter(())
+
     @model_validator(mode="wrap")
     @classmethod
     def _collect_every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         issues: list[Issue] = []
+        raw = data
         if isinstance(data, Mapping) and cls._refused_keys:
             issues += [
                 Issue((k,), cls._refused_keys[k], v) for k, v in data.items() if k in cls._refused_keys
@@ -328,6 +412,9 @@ class RequestModel(BaseModel):
         if errors or issues:
             raise issues_error(cls.__name__, [*errors, *issue_details(issues)])
         assert model is not None
+        if isinstance(raw, Mapping):
+            for issue in cls._advice(raw):
+                log.warning("%s: %s %s", cls._what, path_of(issue.loc) or "(request)", issue.message)
         return model
 
     @classmethod
@@ -347,9 +434,11 @@ class RequestModel(BaseModel):
         )
 
 
-def _reveal_on_wire(value: SecretStr, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+def _reveal_on_wire(
+    value: SecretStr | None, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+) -> Any:
     context = info.context
-    if isinstance(context, dict) and context.get(_WIRE_CONTEXT_KEY) is _WIRE_TOKEN:
+    if value is not None and isinstance(context, dict) and context.get(_WIRE_CONTEXT_KEY) is _WIRE_TOKEN:
         return value.get_secret_value()
     return handler(value)
 
@@ -359,7 +448,7 @@ def _reveal_on_wire(value: SecretStr, handler: SerializerFunctionWrapHandler, in
 
 class ConnectCardConfig(RequestModel):
     """``connect_card_config``: where the Connect Card sends the user back (``redirect_uri``, required, an
-    http(s) URL with a host), and whether it hides the setup guide or shows all fields."""
+    http(s) URL with a host: spec), and whether it hides the setup guide or shows all fields."""
 
     _what = "connect card config"
 
@@ -376,20 +465,21 @@ class DestinationConfiguration(RequestModel):
 
 class ClientAccess(RequestModel):
     """``auth.client_access``: ``client_id`` and ``client_secret`` (secret) of the Ad Studio application,
-    both required and non-empty."""
+    non-empty when given."""
 
-    client_id: NonEmptyStr
-    client_secret: SecretNonEmpty
+    client_id: NonEmptyStr | None = None
+    client_secret: SecretNonEmpty | None = None
 
     _reveal_secret = field_serializer("client_secret", mode="wrap")(_reveal_on_wire)
 
 
 class SpotifyAdsAuth(RequestModel):
-    """``auth``: ``refresh_token`` (secret) and ``client_access``, all required and non-empty. Leave ``auth``
-    out to let a person authorise through the Connect Card."""
+    """``auth``: ``refresh_token`` (secret) and ``client_access``, non-empty when given. The spec requires
+    none of them (a PATCH may renew only the token); a create without all three is warned about. Leave
+    ``auth`` out to let a person authorise through the Connect Card."""
 
-    refresh_token: SecretNonEmpty
-    client_access: ClientAccess
+    refresh_token: SecretNonEmpty | None = None
+    client_access: ClientAccess | None = None
 
     _reveal_secret = field_serializer("refresh_token", mode="wrap")(_reveal_on_wire)
 
@@ -397,60 +487,57 @@ class SpotifyAdsAuth(RequestModel):
 class SpotifyAdsReport(RequestModel):
     """One ``config.report_list[]`` entry: a report synced into its own table.
 
-    Rules: ``table``, ``dimension``, ``granularity`` and ``fields`` are all required (a report is meaningless
-    without any of them); ``table`` a valid table name (see the module docstring); ``fields`` non-empty, each
-    a :class:`ReportField`, none twice.
+    The spec requires no key of a report; what is given is checked: ``table`` non-empty, ``dimension``,
+    ``granularity`` and each of ``fields`` from their enums. A missing key, an empty or repeated field, a
+    table name that is not a plain identifier are accepted and warned about.
     """
 
-    table: TableName
-    dimension: DimensionIn
-    granularity: GranularityIn
-    fields: Annotated[list[ReportFieldIn], AfterValidator(_not_empty_list)]
-
-    @classmethod
-    def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
-        yield from _duplicate_issues(
-            data.get("fields"),
-            loc_of=lambda i: ("fields", i),
-            key=lambda f: str(f) if isinstance(f, str) else None,
-            message=lambda f, first: f"{str(f)!r} is listed twice in this report (also fields[{first}])",
-        )
+    table: NonEmptyStr | None = None
+    dimension: DimensionIn | None = None
+    granularity: GranularityIn | None = None
+    fields: list[ReportFieldIn] | None = None
 
 
 class SpotifyAdsConfig(RequestModel):
     """``config`` of a new ``spotify_ads`` connection.
 
-    Rules:
-        * ``schema`` required: lowercase letters, digits, underscores, not starting with a digit, <= 63
-          characters; unique in the group and permanent.
-        * ``sync_mode`` ``SPECIFIC_ACCOUNTS`` needs a non-empty ``accounts``. With ``ALL_ACCOUNTS`` a
-          non-empty ``accounts`` is REFUSED (Fivetran would ignore it; refusing surfaces the mistake).
-          ``accounts`` without ``sync_mode`` is refused too (say which mode you mean). Account ids are
-          non-empty, none twice.
-        * ``report_list``, when given, has at least one report; table names are unique, compared
-          case-insensitively.
-        * ``timeframe_months`` is fixed after create.
+    Refused:
+        * no ``schema``, or an empty one (spec: required);
+        * ``sync_mode`` ``SPECIFIC_ACCOUNTS`` without accounts (spec: ``accounts`` "must be populated");
+        * two reports into the same table, compared case-insensitively (ours: surely a mistake).
+
+    Accepted and warned about: ``accounts`` under ``ALL_ACCOUNTS`` or without ``sync_mode``, repeated
+    accounts or fields, an empty ``report_list`` or ``fields``, names that are not plain identifiers.
+    ``timeframe_months`` is fixed after create.
     """
 
-    schema_: SchemaName = Field(alias="schema")
+    schema_: NonEmptyStr = Field(alias="schema")
     sync_mode: SyncModeIn | None = None
     accounts: list[NonEmptyStr] | None = None
-    report_list: Annotated[list[SpotifyAdsReport], AfterValidator(_not_empty_list)] | None = None
+    report_list: list[SpotifyAdsReport] | None = None
     timeframe_months: TimeframeMonthsIn | None = None
 
     @classmethod
     def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
-        yield from _accounts_issues(data, at_create=True)
+        if (
+            known(SyncMode, data.get("sync_mode")) is SyncMode.SPECIFIC_ACCOUNTS
+            and data.get("accounts") is None
+        ):
+            yield Issue(
+                ("accounts",),
+                "is required and must list at least one ad account id when sync_mode is SPECIFIC_ACCOUNTS",
+            )
+        yield from _accounts_issues(data)
         yield from _table_issues(data)
 
 
 class SpotifyAdsConfigUpdate(RequestModel):
-    """The ``config`` of a PATCH: only ``sync_mode``, ``accounts`` and ``report_list`` may change.
+    """The ``config`` of a PATCH: ``sync_mode``, ``accounts`` and ``report_list`` may change.
 
-    ``schema`` and ``timeframe_months`` are refused: they cannot change after create. Rules as in
+    ``schema`` and ``timeframe_months`` are refused: they cannot change after create (spec; whether Fivetran
+    refuses or ignores them is unconfirmed, the contract README says treat as refused). Rules as in
     :class:`SpotifyAdsConfig`, except that ``SPECIFIC_ACCOUNTS`` without ``accounts`` is allowed (the
-    connection keeps its list) and ``accounts`` without ``sync_mode`` is allowed (the connection keeps its
-    mode; an empty list then is refused).
+    connection keeps its list) and so is ``accounts`` without ``sync_mode`` (the connection keeps its mode).
     """
 
     _refused_keys = {
@@ -463,12 +550,20 @@ class SpotifyAdsConfigUpdate(RequestModel):
 
     sync_mode: SyncModeIn | None = None
     accounts: list[NonEmptyStr] | None = None
-    report_list: Annotated[list[SpotifyAdsReport], AfterValidator(_not_empty_list)] | None = None
+    report_list: list[SpotifyAdsReport] | None = None
 
     @classmethod
     def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
-        yield from _accounts_issues(data, at_create=False)
+        yield from _accounts_issues(data)
         yield from _table_issues(data)
+
+
+def _config_advice(data: Mapping[str, Any], *, at_create: bool) -> Iterator[Issue]:
+    config = _mapping(data.get("config"))
+    if at_create:
+        yield from _schema_advice(config)
+    yield from _accounts_advice(config, at_create=at_create)
+    yield from _report_advice(config)
 
 
 # --- the bodies ------------------------------------------------------------------------------------
@@ -477,17 +572,22 @@ class SpotifyAdsConfigUpdate(RequestModel):
 class NewSpotifyAdsConnection(RequestModel):
     """The body of ``POST /v1/connections`` for a ``spotify_ads`` connection.
 
-    Rules (beyond types, enums and unknown fields):
-        * ``group_id`` non-empty; ``service`` ``"spotify_ads"`` (the default, filled in when absent).
-        * ``sync_frequency`` one of 1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440 (int or numeric
-          string, sent as int); ``daily_sync_time`` a whole UTC hour (str or ``datetime.time``, sent
-          ``"HH:00"``), only with ``sync_frequency`` 1440 in this request.
-        * ``data_delay_threshold`` a positive number of minutes, only with ``data_delay_sensitivity`` CUSTOM.
-        * ``connect_card_config.redirect_uri`` an http(s) URL with a host; ids non-empty.
+    Refused (beyond types and enums):
+        * ``group_id`` missing or empty; ``service`` other than ``"spotify_ads"`` (filled in when absent);
+        * ``sync_frequency`` not one of 1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440 (int or numeric
+          string, sent as int); ``daily_sync_time`` not a whole UTC hour (str or ``datetime.time``, sent
+          ``"HH:00"``); a negative ``data_delay_threshold``;
+        * ``connect_card_config.redirect_uri`` not an http(s) URL with a host; empty ids;
         * ``config`` and ``auth``: see :class:`SpotifyAdsConfig` and :class:`SpotifyAdsAuth`.
 
-    ``trust_certificates``, ``trust_fingerprints`` and ``run_setup_tests`` steer the setup tests only
-    (Fivetran does not store them). ``None`` means "not sent" (Fivetran's default applies).
+    Accepted and warned about: a ``daily_sync_time`` without ``sync_frequency`` 1440, a non-zero
+    ``data_delay_threshold`` without ``CUSTOM`` (both ignored by Fivetran), ``auth`` without all of
+    ``refresh_token``, ``client_id`` and ``client_secret``, unknown keys (dropped).
+
+    ``run_setup_tests`` is always sent, ``True`` unless set ``False``: Fivetran's maintainers say tests run
+    on create only when it is sent (contract README, Terraform provider issue 339), whatever the spec's
+    documented default. ``trust_certificates`` and ``trust_fingerprints`` steer the tests only (never
+    stored). Other ``None`` fields are not sent (Fivetran's default applies).
     """
 
     _what = "spotify_ads connection request"
@@ -496,12 +596,12 @@ class NewSpotifyAdsConnection(RequestModel):
     service: Annotated[Literal["spotify_ads"], BeforeValidator(_service)] = SERVICE
     trust_certificates: StrictBool | None = None
     trust_fingerprints: StrictBool | None = None
-    run_setup_tests: StrictBool | None = None
+    run_setup_tests: StrictBool = True
     paused: StrictBool | None = None
     pause_after_trial: StrictBool | None = None
     sync_frequency: SyncFrequency | None = None
     data_delay_sensitivity: DataDelaySensitivityIn | None = None
-    data_delay_threshold: PositiveMinutes | None = None
+    data_delay_threshold: Minutes | None = None
     daily_sync_time: DailySyncTime | None = None
     schedule_type: ScheduleTypeIn | None = None
     connect_card_config: ConnectCardConfig | None = None
@@ -510,12 +610,31 @@ class NewSpotifyAdsConnection(RequestModel):
     networking_method: NetworkingMethodIn | None = None
     hybrid_deployment_agent_id: NonEmptyStr | None = None
     destination_configuration: DestinationConfiguration | None = None
+    destination_schema_names: DestinationSchemaNamesIn | None = None
+    external_secrets_manager_id: NonEmptyStr | None = None
     config: SpotifyAdsConfig
     auth: SpotifyAdsAuth | None = None
 
+    @field_validator("run_setup_tests", mode="before")
     @classmethod
-    def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
-        yield from _schedule_issues(data)
+    def _none_means_default(cls, value: Any) -> Any:
+        return True if value is None else value
+
+    @classmethod
+    def _advice(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
+        yield from _unknown_keys(cls, data)
+        yield from _schedule_advice(data, at_create=True)
+        yield from _config_advice(data, at_create=True)
+        auth = data.get("auth")
+        if isinstance(auth, Mapping):
+            access = _mapping(auth.get("client_access"))
+            if not (auth.get("refresh_token") and access.get("client_id") and access.get("client_secret")):
+                yield Issue(
+                    ("auth",),
+                    "lacks some of refresh_token, client_access.client_id, client_access.client_secret: the "
+                    "setup tests cannot authorise without all three (or leave auth out and use the Connect "
+                    "Card)",
+                )
 
 
 _STEERING_FIELDS = ("run_setup_tests", "trust_certificates", "trust_fingerprints")
@@ -524,14 +643,17 @@ _STEERING_FIELDS = ("run_setup_tests", "trust_certificates", "trust_fingerprints
 class ConnectionUpdate(RequestModel):
     """The body of ``PATCH /v1/connections/{id}`` for a ``spotify_ads`` connection.
 
-    Rules (beyond types, enums and unknown fields):
-        * at least one persistent field (anything but ``run_setup_tests``, ``trust_certificates``,
-          ``trust_fingerprints``), as Fivetran requires; to only rerun setup tests, call the test endpoint;
-        * ``trust_certificates``/``trust_fingerprints`` true need ``run_setup_tests`` true in the same PATCH;
-        * ``daily_sync_time`` only with ``sync_frequency`` 1440 in the same PATCH (this model cannot know the
-          current frequency; :func:`schedule_changes` always sends both);
-        * ``data_delay_threshold`` only with ``data_delay_sensitivity`` CUSTOM in the same PATCH;
+    Refused (beyond types and enums), as the spec says:
+        * no persistent field (anything but ``run_setup_tests``, ``trust_certificates``,
+          ``trust_fingerprints``); to only rerun setup tests, call the test endpoint;
+        * ``trust_certificates``/``trust_fingerprints`` without ``run_setup_tests: true``;
         * ``config``: see :class:`SpotifyAdsConfigUpdate` (``schema`` and ``timeframe_months`` are refused).
+
+    Rules that depend on the connection's current state are not here: ``{"daily_sync_time": "03:00"}`` alone
+    is valid for a connection at 1440, ``{"data_delay_threshold": 30}`` alone for a CUSTOM one. A daily time
+    beside a non-1440 ``sync_frequency``, or a threshold beside a non-CUSTOM sensitivity, in the same PATCH is
+    accepted and warned about (Fivetran ignores them). The schedule operator, which knows the connection,
+    decides with :func:`~airflow_spotify_fivetran.models.schedule.daily_sync_time_problem`.
 
     ``None`` means "not sent" (leave as it is); this model cannot clear a field.
     """
@@ -544,23 +666,26 @@ class ConnectionUpdate(RequestModel):
     daily_sync_time: DailySyncTime | None = None
     schedule_type: ScheduleTypeIn | None = None
     data_delay_sensitivity: DataDelaySensitivityIn | None = None
-    data_delay_threshold: PositiveMinutes | None = None
+    data_delay_threshold: Minutes | None = None
     run_setup_tests: StrictBool | None = None
     trust_certificates: StrictBool | None = None
     trust_fingerprints: StrictBool | None = None
+    is_historical_sync: StrictBool | None = None
+    schema_status: SchemaStatusIn | None = None
     networking_method: NetworkingMethodIn | None = None
     proxy_agent_id: NonEmptyStr | None = None
     private_link_id: NonEmptyStr | None = None
     hybrid_deployment_agent_id: NonEmptyStr | None = None
     destination_configuration: DestinationConfiguration | None = None
+    external_secrets_manager_id: NonEmptyStr | None = None
+    external_secrets_keys_config: Any = None
     config: SpotifyAdsConfigUpdate | None = None
     auth: SpotifyAdsAuth | None = None
 
     @classmethod
     def _check_together(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
-        yield from _schedule_issues(data)
         for name in ("trust_certificates", "trust_fingerprints"):
-            if data.get(name) is True and data.get("run_setup_tests") is not True:
+            if data.get(name) is not None and data.get("run_setup_tests") is not True:
                 yield Issue(
                     (name,),
                     "only steers a setup-test run: in a PATCH it needs run_setup_tests: true",
@@ -580,3 +705,9 @@ class ConnectionUpdate(RequestModel):
                 "use POST /v1/connections/{id}/test to only run setup tests",
                 None,
             )
+
+    @classmethod
+    def _advice(cls, data: Mapping[str, Any]) -> Iterator[Issue]:
+        yield from _unknown_keys(cls, data)
+        yield from _schedule_advice(data, at_create=False)
+        yield from _config_advice(data, at_create=False)

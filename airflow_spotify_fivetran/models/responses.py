@@ -6,6 +6,10 @@ Rules of every answer model:
 * an enum value this release does not know is kept as the raw ``str`` (fields typed ``SomeEnum | str``), so
   ``Dimension.CAMPAIGN`` and ``"CREATIVE"`` both parse; use :func:`~.enums.known` to tell them apart;
 * every optional field accepts ``null``; lists that may be ``null`` or absent read as ``[]``;
+* an optional field Fivetran garbles (a timestamp ``"null"``, an object where a string belongs) reads as
+  absent, and an unreadable item of an optional list (a setup test without a title) is skipped; each is
+  logged as a warning naming the field, never its value. One bad field never makes a connection, or a page
+  of them, unusable;
 * secrets Fivetran echoes (``"******"``) are held as ``SecretStr``, so even a real one would not be shown;
 * only what we cannot work without is required (a connection's ``id``, ``group_id``, ``service``,
   ``schema``, ``status.setup_state`` and ``status.sync_state``); its absence raises
@@ -18,16 +22,27 @@ Parse with ``Connection.from_api(data)`` (``data`` being the envelope's ``data``
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from airflow_spotify_fivetran.exceptions import FailedTest, FivetranResponseError
 from airflow_spotify_fivetran.models.enums import (
     FAILING_TEST_STATUSES,
     PASSING_TEST_STATUSES,
     DataDelaySensitivity,
+    DestinationSchemaNames,
     Dimension,
     Granularity,
     NetworkingMethod,
@@ -41,6 +56,8 @@ from airflow_spotify_fivetran.models.enums import (
     UpdateState,
 )
 from airflow_spotify_fivetran.models.errors import path_of
+
+log = logging.getLogger(__name__)
 
 
 def _none_as_empty_list(value: Any) -> Any:
@@ -66,12 +83,28 @@ AnswerSetupState = Annotated[SetupState | str, _LEFT_TO_RIGHT]
 AnswerSyncState = Annotated[SyncState | str, _LEFT_TO_RIGHT]
 AnswerUpdateState = Annotated[UpdateState | str, _LEFT_TO_RIGHT]
 AnswerSetupTestStatus = Annotated[SetupTestStatus | str, _LEFT_TO_RIGHT]
+AnswerDestinationSchemaNames = Annotated[DestinationSchemaNames | str, _LEFT_TO_RIGHT]
 
 
 class AnswerModel(BaseModel):
     """Base of the answer models: unknown fields ignored, fields settable by name or by Fivetran's key."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_garbled_optional_fields_as_absent(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, Mapping):
+                raise
+            cleaned = _without_garbled_optional_fields(cls, data, exc)
+            if cleaned is None:
+                raise
+        return handler(cleaned)  # a garbled required field still fails, naming it
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], *, method: str = "", path: str = "") -> Self:
@@ -104,6 +137,36 @@ class AnswerModel(BaseModel):
         raise FivetranResponseError(
             f"Fivetran's answer is not a usable {what}: {problems}{hint}", method=method, path=path
         ) from None
+
+
+def _without_garbled_optional_fields(
+    model: type[BaseModel], data: Mapping[str, Any], exc: ValidationError
+) -> dict[str, Any] | None:
+    """``data`` without the optional fields (or optional-list items) that ``exc`` found unreadable, each
+    logged; ``None`` when there are none to drop."""
+    fields = {key: f for name, f in model.model_fields.items() for key in (name, f.alias) if key}
+    cleaned = dict(data)
+    bad_items: dict[str, set[int]] = {}
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        key = loc[0] if loc else None
+        field = fields.get(key) if isinstance(key, str) else None
+        if field is None or field.is_required() or not isinstance(key, str) or key not in cleaned:
+            continue
+        if len(loc) > 1 and isinstance(loc[1], int) and isinstance(cleaned[key], list):
+            bad_items.setdefault(key, set()).add(loc[1])
+        else:
+            cleaned.pop(key)
+        log.warning(
+            "Fivetran's %s has an unreadable %s (%s): read as absent",
+            model.__name__,
+            path_of(loc),
+            err["type"],
+        )
+    for key, indexes in bad_items.items():
+        if key in cleaned:
+            cleaned[key] = [item for i, item in enumerate(cleaned[key]) if i not in indexes]
+    return cleaned if cleaned != dict(data) else None
 
 
 class ReportAnswer(AnswerModel):
@@ -221,17 +284,15 @@ class Connection(AnswerModel):
     private_link_id: str | None = None
     hybrid_deployment_agent_id: str | None = None
     destination_configuration: dict[str, Any] | None = None
+    destination_schema_names: AnswerDestinationSchemaNames | None = None
+    external_secrets_manager_id: str | None = None
+    external_secrets_keys_config: Any = None
     config: SpotifyAdsConfigAnswer | None = None
     setup_tests: Annotated[list[SetupTest], BeforeValidator(_none_as_empty_list)] = []
     connect_card: ConnectCard | None = None
     connect_card_config: ConnectCardConfigAnswer | None = None
     source_sync_details: Any = None
     status: ConnectionStatus
-
-    @property
-    def failed_tests(self) -> list[SetupTest]:
-        """The setup tests that failed (``FAILED``/``JOB_FAILED``)."""
-        return [t for t in self.setup_tests if t.failed]
 
 
 class ConnectCardAnswer(AnswerModel):

@@ -6,8 +6,9 @@ Rules (Fivetran's, enforced here before any call):
 * ``sync_frequency`` is one of :data:`SYNC_FREQUENCIES` minutes; an ``int`` or a numeric string (``"1440"``,
   as some clients send) is accepted and stored as ``int``; ``True``, floats and ``"abc"`` are refused.
 * ``daily_sync_time`` is a whole UTC hour ``"HH:00"``, ``"00:00"`` to ``"23:00"``; ``"9:00"`` and
-  ``datetime.time(9)`` are accepted and stored as ``"09:00"``; Fivetran keeps it only when
-  ``sync_frequency`` is 1440.
+  ``datetime.time(9)`` are accepted and stored as ``"09:00"``; Fivetran keeps it only when the connection's
+  ``sync_frequency`` is, or becomes in the same request, 1440: :func:`daily_sync_time_problem` is the one
+  home of that rule (requests warn with it; schedules, which know the connection, refuse with it).
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ def normalise_daily_sync_time(value: object) -> str:
     if match.group(2) != "00":
         raise ValueError(f"{value!r} is not allowed: Fivetran syncs daily on whole hours; {_HOUR_RULE}")
     return f"{int(match.group(1)):02d}:00"
+
+
+def daily_sync_time_problem(daily_sync_time: object, sync_frequency: int | None) -> str | None:
+    """Why Fivetran would not keep ``daily_sync_time``, or ``None`` when it would (or when it cannot be told).
+
+    The spec: ``daily_sync_time`` "defines the sync start time when the sync frequency is already set or being
+    set by the current request to 1440"; answers carry it "only when sync_frequency is 1440". Fivetran does
+    not refuse it otherwise: it drops it.
+
+    Args:
+        daily_sync_time: the time asked for (``None``: none asked, no problem).
+        sync_frequency: the frequency the connection has once the request is applied; ``None`` when unknown
+            (a PATCH without ``sync_frequency``, read by a model that does not know the connection).
+    """
+    if daily_sync_time is None or sync_frequency is None or sync_frequency == DAILY_SYNC_FREQUENCY:
+        return None
+    return (
+        f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY}, and the connection would "
+        f"sync every {sync_frequency} minutes: set sync_frequency {DAILY_SYNC_FREQUENCY} or drop daily_sync_time"
+    )
 
 
 def _sync_frequency_field(value: Any) -> int:
@@ -181,12 +202,11 @@ class Schedule(BaseModel):
     @field_validator("daily_sync_time")
     @classmethod
     def _daily_time_needs_daily_frequency(cls, value: str | None, info: ValidationInfo) -> str | None:
-        frequency = info.data.get("sync_frequency")
-        if value is not None and frequency is not None and frequency != DAILY_SYNC_FREQUENCY:
-            raise rule_error(
-                f"is only kept by Fivetran with sync_frequency {DAILY_SYNC_FREQUENCY}, not {frequency}: "
-                "drop daily_sync_time or sync daily"
-            )
+        # A schedule asking for both a non-daily frequency and a daily hour contradicts itself: surely a
+        # mistake (Fivetran would drop the hour), so refused here, where the resulting frequency is known.
+        problem = daily_sync_time_problem(value, info.data.get("sync_frequency"))
+        if problem is not None:
+            raise rule_error(problem)
         return value
 
     @classmethod
@@ -236,38 +256,39 @@ def schedule_changes(desired: Schedule, actual: ScheduleView) -> dict[str, Any]:
     """The PATCH fields (JSON-ready) that turn ``actual``'s schedule into ``desired``; ``{}`` if none differ.
 
     Only fields ``desired`` sets and ``actual`` does not already have are returned. A ``daily_sync_time`` is
-    sent together with ``sync_frequency: 1440`` (Fivetran keeps it only at that frequency, and
-    :class:`ConnectionUpdate` wants both in the same request). A ``daily_sync_time`` Fivetran drops because
-    the frequency is not 1440 is not a change.
+    sent alone when the connection already syncs every 1440 minutes (a documented request: Fivetran's guide
+    "How to set a start time for daily syncs"), together with ``sync_frequency: 1440`` when this change makes
+    it daily. A ``daily_sync_time`` Fivetran drops because the frequency is not 1440 is not a change.
 
     Raises:
         FivetranInputError: ``desired`` sets a ``daily_sync_time`` while the connection's frequency stays
-            other than 1440.
+            other than 1440 (Fivetran would accept the PATCH and drop the hour: the schedule asked for could
+            not hold, surely a mistake). The rule is :func:`daily_sync_time_problem`.
     """
     changes: dict[str, Any] = {}
     frequency = desired.sync_frequency if desired.sync_frequency is not None else actual.sync_frequency
     if desired.sync_frequency is not None and desired.sync_frequency != actual.sync_frequency:
         changes["sync_frequency"] = desired.sync_frequency
     if desired.daily_sync_time is not None:
-        if frequency != DAILY_SYNC_FREQUENCY:
+        problem = daily_sync_time_problem(desired.daily_sync_time, frequency)
+        if frequency is None:  # unknown (a garbled answer): the hour may be dropped, so ask for 1440
+            problem = (
+                f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY}, and the connection's "
+                f"sync_frequency is unknown: set sync_frequency {DAILY_SYNC_FREQUENCY} as well"
+            )
+        if problem is not None:
+            connection = getattr(actual, "id", None)
+            where = f" (connection {connection})" if connection else ""
             raise FivetranInputError(
                 [
                     InputProblem(
-                        path="daily_sync_time",
-                        message=(
-                            f"is only kept by Fivetran with sync_frequency {DAILY_SYNC_FREQUENCY}, and "
-                            f"connection {getattr(actual, 'id', '')} syncs every {frequency or '(unknown)'} minutes: set "
-                            "sync_frequency "
-                            f"{DAILY_SYNC_FREQUENCY}"
-                        ),
-                        value=desired.daily_sync_time,
+                        path="daily_sync_time", message=problem + where, value=desired.daily_sync_time
                     )
                 ],
                 what="schedule",
             )
         if not _same_hour(actual.daily_sync_time, desired.daily_sync_time):
             changes["daily_sync_time"] = desired.daily_sync_time
-            changes["sync_frequency"] = DAILY_SYNC_FREQUENCY
     if desired.schedule_type is not None and desired.schedule_type != actual.schedule_type:
         changes["schedule_type"] = str(desired.schedule_type)
     if desired.paused is not None and desired.paused != actual.paused:

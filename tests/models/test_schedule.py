@@ -13,6 +13,7 @@ from airflow_spotify_fivetran.models import (
     ConnectionUpdate,
     Schedule,
     ScheduleType,
+    daily_sync_time_problem,
     normalise_daily_sync_time,
     parse_sync_frequency,
     schedule_changes,
@@ -134,12 +135,39 @@ def test_only_differing_fields_are_returned() -> None:
     assert type(changes["schedule_type"]) is str
 
 
-def test_new_daily_time_is_sent_with_the_daily_frequency() -> None:
+def test_new_daily_time_of_a_daily_connection_is_sent_alone() -> None:
+    """A documented PATCH (Fivetran's guide "How to set a start time for daily syncs"): the connection
+    already syncs every 1440 minutes, so only the time changes."""
     actual = connection()
-    assert schedule_changes(Schedule(daily_sync_time="05:00"), actual) == {
-        "daily_sync_time": "05:00",
-        "sync_frequency": 1440,
-    }
+    changes = schedule_changes(Schedule(daily_sync_time="05:00"), actual)
+    assert changes == {"daily_sync_time": "05:00"}
+    assert ConnectionUpdate.from_api_dict(changes).to_wire() == changes
+
+
+def test_daily_time_with_an_unknown_current_frequency_asks_for_1440() -> None:
+    actual = connection(sync_frequency=None)
+    with pytest.raises(FivetranInputError, match="sync_frequency is unknown"):
+        schedule_changes(Schedule(daily_sync_time="05:00"), actual)
+
+
+@pytest.mark.parametrize(
+    ("time", "frequency", "refused"),
+    [
+        (None, 360, False),
+        ("05:00", None, False),
+        ("05:00", 1440, False),
+        ("05:00", 360, True),
+        ("05:00", 1, True),
+    ],
+)
+def test_daily_sync_time_problem_is_the_one_rule(
+    time: str | None, frequency: int | None, refused: bool
+) -> None:
+    problem = daily_sync_time_problem(time, frequency)
+    assert (problem is not None) == refused
+    if problem is not None:
+        assert f"every {frequency} minutes" in problem
+        assert "1440" in problem
 
 
 def test_switch_to_daily_with_a_time() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from airflow_spotify_fivetran.models import (
     SYNC_FREQUENCIES,
+    ConnectCardAnswer,
     Connection,
     ConnectionUpdate,
     DataDelaySensitivity,
@@ -19,6 +22,7 @@ from airflow_spotify_fivetran.models import (
     ReportField,
     ScheduleType,
     SetupTestStatus,
+    SpotifyAdsConfig,
     SyncMode,
     TimeframeMonths,
 )
@@ -110,9 +114,88 @@ def test_enums_match_the_spec(spec: dict[str, Any]) -> None:
     )
 
 
-def test_create_model_covers_every_spec_field_we_document(spec: dict[str, Any]) -> None:
-    """Every top-level create field of the spec is modelled, except two the contract does not list."""
-    spec_fields = set(schemas(spec)["NewConnectorRequestV1"]["properties"])
-    modelled = {f.alias or name for name, f in NewSpotifyAdsConnection.model_fields.items()}
-    not_in_contract = {"destination_schema_names", "external_secrets_manager_id"}
-    assert spec_fields - not_in_contract == modelled - {"config", "auth"}
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with ``$ref`` followed and ``allOf`` parts merged (properties merged recursively)."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _resolve(spec, schemas(spec)[name])
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    for part in schema.get("allOf", []):
+        resolved = _resolve(spec, part)
+        properties = merged.setdefault("properties", {})
+        for key, value in resolved.get("properties", {}).items():
+            if key in properties:
+                value = _resolve(spec, {"allOf": [properties[key], value]})
+            properties[key] = value
+        merged.update({k: v for k, v in resolved.items() if k not in ("properties", "allOf")})
+    return merged
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def unmodelled(
+    spec: dict[str, Any], schema: dict[str, Any], model: type[BaseModel], at: str = ""
+) -> list[str]:
+    """Every property of ``schema`` (and of its nested objects) that ``model`` has no field for, by alias."""
+    missing = []
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    for key, prop in _resolve(spec, schema).get("properties", {}).items():
+        path = f"{at}{key}"
+        if key not in fields:
+            missing.append(path)
+            continue
+        prop = _resolve(spec, prop)
+        if prop.get("type") == "array" and "items" in prop:
+            prop = _resolve(spec, prop["items"])
+        for inner in _models_in(fields[key].annotation)[:1]:
+            missing += unmodelled(spec, prop, inner, f"{path}.")
+    return missing
+
+
+@pytest.mark.parametrize(
+    ("schema", "model"),
+    [
+        ("spotify_ads_NewConnectorRequestV1", NewSpotifyAdsConnection),
+        ("UpdateConnectorRequest", ConnectionUpdate),
+        ("spotify_ads_ConnectorResponseV1", Connection),
+        ("ConnectorConnectCardResponse", ConnectCardAnswer),
+    ],
+)
+def test_every_property_of_the_official_objects_is_modelled(
+    spec: dict[str, Any], schema: str, model: type[BaseModel]
+) -> None:
+    assert unmodelled(spec, {"$ref": f"#/components/schemas/{schema}"}, model) == []
+
+
+def test_the_walk_finds_nested_properties(spec: dict[str, Any]) -> None:
+    """The walk is not vacuous: it reaches the report items and the auth of the create request."""
+
+    class Bare(BaseModel):
+        pass
+
+    found = unmodelled(spec, {"$ref": "#/components/schemas/spotify_ads_NewConnectorRequestV1"}, Bare)
+    assert {"group_id", "destination_schema_names", "config", "auth"} <= set(found)
+
+    class Partial(BaseModel):
+        config: SpotifyAdsConfig
+
+    partial = unmodelled(spec, {"$ref": "#/components/schemas/spotify_ads_NewConnectorRequestV1"}, Partial)
+    assert "config.schema" not in partial
+    assert "group_id" in partial
+
+
+def test_answers_keep_external_secrets_fields() -> None:
+    """The contract README: answers also hold external_secrets_keys_config (not yet in the answer schema)."""
+    assert "external_secrets_keys_config" in Connection.model_fields
+
+
+def test_run_setup_tests_is_always_sent_on_create() -> None:
+    """Fivetran's maintainers: setup tests run on create only when ``run_setup_tests: true`` is sent."""
+    minimal = {"group_id": "g", "config": {"schema": "s"}}
+    assert NewSpotifyAdsConnection.from_api_dict(minimal).to_wire()["run_setup_tests"] is True
+    off = NewSpotifyAdsConnection.from_api_dict({**minimal, "run_setup_tests": False}).to_wire()
+    assert off["run_setup_tests"] is False
