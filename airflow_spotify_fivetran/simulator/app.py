@@ -364,9 +364,7 @@ class FivetranApi:
     def _is_setup_test(route: Route, body: dict[str, Any] | None) -> bool:
         if route.handler is FivetranApi.run_setup_tests:
             return True
-        if route.handler is FivetranApi.create_connection:
-            return (body or {}).get("run_setup_tests") is not False
-        if route.handler is FivetranApi.modify_connection:
+        if route.handler in (FivetranApi.create_connection, FivetranApi.modify_connection):
             return (body or {}).get("run_setup_tests") is True
         return False
 
@@ -376,7 +374,7 @@ class FivetranApi:
 
     # -- operations -------------------------------------------------------------------------------------------
 
-    def _list(self, call: Call, group_id: str | None) -> ApiResponse:
+    def _list(self, call: Call, group_id: str | None, message: str) -> ApiResponse:
         query = call.request.query
         limit = validation.page_limit(query.get("limit"))
         cursor = query.get("cursor") or None
@@ -393,13 +391,15 @@ class FivetranApi:
         data: dict[str, Any] = {"items": [conn.render() for conn in items]}
         if next_after is not None:
             data["next_cursor"] = encode_cursor(next_after)
-        return success(data)
+        return success(data, message)
 
+    # Success messages are the spec's examples of each operation (clients never parse them).
     def list_connections(self, call: Call) -> ApiResponse:
-        return self._list(call, call.request.query.get("group_id") or None)
+        group_id = call.request.query.get("group_id") or None
+        return self._list(call, group_id, "Connections list retrieved successfully")
 
     def list_group_connections(self, call: Call) -> ApiResponse:
-        return self._list(call, call.params["groupId"])
+        return self._list(call, call.params["groupId"], "Group connections retrieved successfully")
 
     def create_connection(self, call: Call) -> ApiResponse:
         assert call.body is not None
@@ -408,7 +408,8 @@ class FivetranApi:
         return success(conn.render(), "Connection has been created", 201)
 
     def connection_details(self, call: Call) -> ApiResponse:
-        return success(self.state.get(call.params["connectionId"]).render())
+        conn = self.state.get(call.params["connectionId"])
+        return success(conn.render(), "Connection details retrieved successfully")
 
     def modify_connection(self, call: Call) -> ApiResponse:
         assert call.body is not None
@@ -426,6 +427,7 @@ class FivetranApi:
         conn = self.state.get(call.params["connectionId"])
         validation.setup_test_body(call.body)
         self.state.run_setup_tests(conn)
+        self.state.tick(conn)
         self.state.changed()
         return success(conn.render(), "Setup tests have been completed")
 
@@ -438,6 +440,11 @@ class FivetranApi:
         conn = self.state.get(call.params["connectionId"])
         validation.resync_body(call.body)
         return success(message=self.state.trigger_resync(conn))
+
+    def reload_schema(self, call: Call) -> ApiResponse:
+        conn = self.state.get(call.params["connectionId"])
+        validation.reload_body(call.body)
+        return success(self.state.schema_config(conn), "Schema configuration has been reloaded")
 
     def connect_card(self, call: Call) -> ApiResponse:
         assert call.body is not None
@@ -461,6 +468,7 @@ ROUTES: tuple[Route, ...] = tuple(
         ("POST", _CONN + "/sync", FivetranApi.sync_connection, "optional"),
         ("POST", _CONN + "/resync", FivetranApi.resync_connection, "optional"),
         ("POST", _CONN + "/connect-card", FivetranApi.connect_card, "required"),
+        ("POST", _CONN + "/schemas/reload", FivetranApi.reload_schema, "optional"),
         ("GET", "/v1/groups/{groupId}/connections", FivetranApi.list_group_connections, "none"),
     )
 )

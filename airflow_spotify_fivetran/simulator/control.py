@@ -14,7 +14,8 @@
 ``POST /_sim/connections/{id}/complete-connect-card``  body ``{}`` (demo credentials) or ``{"auth": {...}}``
 ``POST /_sim/revoke``                                  ``{"refresh_token": t}`` or ``{"client_id": c}``,
                                                        ``"immediate": bool`` (default false)
-``GET /_sim/connect-card/{token}``                     the Connect Card page a user would open (HTML)
+``GET /connect-card/setup?auth={token}``               the Connect Card page a user would open (HTML), at the
+                                                       address the API answers in ``connect_card.uri``
 ``POST /_sim/connect-card/{token}/authorize``          the page's "Authorize" button: demo credentials, setup
                                                        tests, then a redirect to ``redirect_uri``
 =====================================================  ===========================================================
@@ -94,7 +95,7 @@ class ControlApi:
             web.get("/_sim/connections/{id}", wrap(self.connection)),
             web.post("/_sim/connections/{id}/complete-connect-card", wrap(self.complete_connect_card)),
             web.post("/_sim/revoke", wrap(self.revoke)),
-            web.get("/_sim/connect-card/{token}", wrap(self.card_page)),
+            web.get("/connect-card/setup", wrap(self.card_page)),
             web.post("/_sim/connect-card/{token}/authorize", wrap(self.card_authorize)),
         ]
 
@@ -207,7 +208,7 @@ class ControlApi:
         return self.state.get(conn_id)
 
     async def card_page(self, request: web.Request) -> web.Response:
-        token = request.match_info["token"]
+        token = request.query.get("auth", "")
         conn = self._card_connection(token)
         schema = html.escape(conn.schema)
         state = html.escape(conn.setup_state)

@@ -2,17 +2,29 @@
 
 Everything here is synchronous and runs on the server's event loop thread only, so a request's changes are
 atomic. Time-driven transitions (a sync that ends, a rescheduled sync that resumes) are not timers: they are
-applied lazily by :meth:`SimulatorState.tick` whenever a connection is read or changed.
+applied lazily by :meth:`SimulatorState.tick` whenever a connection is read or changed, or the clock moves.
+
+Automatic schedules (README, "Corrections and additions"): under ``schedule_type: auto`` a connected, unpaused
+connection syncs by itself: a first sync as soon as its setup tests pass (or it is unpaused), then one per slot of
+a grid every ``sync_frequency`` minutes counted from that first sync. Daily connections (1440) sync at
+``daily_sync_time`` (Fivetran's default start is midnight UTC) plus Fivetran's fixed 0-60 minute offset, which
+the simulator derives from the connection id (:func:`schedule_offset_minutes`, shown under ``_sim`` in the
+control API). A slot that falls while a sync runs is skipped (Fivetran's "Why syncs may not run as often as
+scheduled"); after any sync the next slot is the first one at or after its end. Under ``manual`` only the sync
+endpoint syncs. Syncs the clock skipped over with identical outcomes are not replayed one by one: the last one
+stands for them all (the answers cannot tell the difference).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
+import math
 import secrets
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +47,10 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 1
 # A lazily evaluated connection never runs more transitions than this per read (rescheduled loops).
 MAX_TRANSITIONS = 1000
+# Fivetran's known refusal of an action on a connection whose setup is incomplete (Terraform provider issue 209).
+SETUP_STATE_MESSAGE = (
+    "We expected the connector's setup state ('status.setup_state') to be 'connected', but it was '{state}'"
+)
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -52,6 +68,27 @@ class ApiError(Exception):
 
 def not_found(conn_id: str) -> ApiError:
     return ApiError(404, "NotFound_Connection", f"Connection with id '{conn_id}' doesn't exist")
+
+
+def schedule_offset_minutes(conn_id: str) -> int:
+    """Fivetran's fixed 0-60 minute offset of a daily sync, derived from the id: stable and reproducible."""
+    return int(hashlib.sha256(conn_id.encode()).hexdigest(), 16) % 61
+
+
+def next_slot(conn: Connection, after: datetime, *, strictly: bool = False) -> datetime:
+    """The first slot of ``conn``'s automatic schedule at (or strictly after) ``after``."""
+    if conn.sync_frequency == DAILY_FREQUENCY:
+        hour = int((conn.daily_sync_time or "00:00")[:2])
+        offset = timedelta(minutes=schedule_offset_minutes(conn.id))
+        day = datetime.combine(after.date(), time(hour), tzinfo=after.tzinfo) + offset - timedelta(days=1)
+        while day < after or (strictly and day == after):
+            day += timedelta(days=1)
+        return day
+    period = timedelta(minutes=conn.sync_frequency)
+    origin = conn.schedule_origin or conn.created_at
+    steps = max(0, math.ceil((after - origin) / period))
+    slot = origin + steps * period
+    return slot + period if strictly and slot == after else slot
 
 
 class RequestLog:
@@ -160,13 +197,15 @@ class SimulatorState:
 
     # -- setup tests ------------------------------------------------------------------------------------------
 
-    def run_setup_tests(self, conn: Connection) -> None:
-        """Run the tests against the Spotify side and move ``setup_state`` accordingly."""
+    def run_setup_tests(self, conn: Connection, at: datetime | None = None) -> None:
+        """Run the tests against the Spotify side and move ``setup_state`` accordingly (at ``at``, default now)."""
         tests = self.scenario.spotify.setup_tests(conn.auth, conn.config)
         tests = [*tests, *copy.deepcopy(self.scenario.extra_setup_tests)]
         conn.setup_tests = tests
         failing = [t for t in tests if t["status"] not in OK_STATUSES]
         if not failing:
+            if conn.setup_state != "connected":
+                self._first_sync_due(conn, at or self.clock.now())  # a first sync after setup
             conn.setup_state = "connected"
             conn.tasks = [t for t in conn.tasks if t.get("code") != "reconnect"]
             return
@@ -181,6 +220,43 @@ class SimulatorState:
             conn.tasks = [*[t for t in conn.tasks if t.get("code") != "reconnect"], task]
 
     # -- syncs -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _first_sync_due(conn: Connection, at: datetime) -> None:
+        """The automatic schedule starts over at ``at`` with a sync due right away (after setup, after unpause)."""
+        conn.schedule_origin = at
+        conn.next_sync_at = at
+
+    @staticmethod
+    def _reschedule(conn: Connection, at: datetime) -> None:
+        """The schedule settings changed at ``at``: the grid counts from there, the next slot is the first after."""
+        conn.schedule_origin = at
+        conn.next_sync_at = next_slot(conn, at, strictly=True)
+
+    def _scheduled_start(self, conn: Connection, now: datetime) -> datetime | None:
+        """When the automatic schedule starts the next sync, if that is due by ``now``; skips identical syncs."""
+        due = conn.next_sync_at
+        if (
+            due is None
+            or due > now
+            or conn.schedule_type != "auto"
+            or conn.setup_state != "connected"
+            or conn.sync is not None
+            or conn.rescheduled_for is not None
+        ):
+            return None
+        plan = self.scenario.plan_for(conn.schema)
+        if plan.outcomes or plan.outcome == "rescheduled":
+            return due  # every sync may differ: run them one by one
+        if not self.scenario.spotify.credentials_valid(conn.auth, conn.config):
+            return due  # the first one breaks the connection
+        length = timedelta(seconds=plan.duration_seconds)
+        following = next_slot(conn, due + length, strictly=length == timedelta(0))
+        if following + length > now:
+            return due
+        # Identical syncs, each ending before the next starts: only the last one that ends by now matters.
+        step = next_slot(conn, following + length, strictly=length == timedelta(0)) - following
+        return following + ((now - length - following) // step) * step
 
     def _start_sync(self, conn: Connection, kind: str, at: datetime) -> None:
         plan = self.scenario.plan_for(conn.schema)
@@ -200,20 +276,21 @@ class SimulatorState:
             # The credentials stopped working (revoked): the sync fails and the connection breaks.
             conn.failed_at = at
             conn.update_state = "delayed"
-            self.run_setup_tests(conn)
+            self.run_setup_tests(conn, at)
             return
         if run.outcome == "success":
             conn.succeeded_at = at
             conn.is_historical_sync = False
             conn.update_state = "on_schedule"
             if conn.setup_state == "broken":  # the credentials work again: a good sync repairs the connection
-                self.run_setup_tests(conn)
+                self.run_setup_tests(conn, at)
         elif run.outcome == "failure":
             conn.failed_at = at
             conn.update_state = "delayed"
         else:
             delay = self.scenario.plan_for(conn.schema).rescheduled_delay_seconds
             conn.rescheduled_for = at + timedelta(seconds=delay)
+        conn.next_sync_at = next_slot(conn, at, strictly=at == run.started_at)
 
     def tick(self, conn: Connection) -> None:
         """Apply every transition due at the current simulator time."""
@@ -231,6 +308,8 @@ class SimulatorState:
                 and conn.schedule_type == "auto"
             ):
                 self._start_sync(conn, "sync", conn.rescheduled_for)
+            elif (start := self._scheduled_start(conn, now)) is not None:
+                self._start_sync(conn, "sync", start)
             else:
                 break
             moved = True
@@ -241,18 +320,18 @@ class SimulatorState:
         for conn in list(self.store.connections.values()):
             self.tick(conn)
 
-    def _require_setup(self, conn: Connection, action: str) -> None:
+    @staticmethod
+    def _require_setup(conn: Connection) -> None:
+        """Sync and re-sync of a connection whose setup is incomplete: Fivetran's refusal (Terraform issue 209).
+
+        A broken connection may still be asked to sync (its sync fails): the evidence covers only ``incomplete``.
+        """
         if conn.setup_state == "incomplete":
-            raise ApiError(
-                409,
-                "Conflict",
-                f"Cannot {action} connection '{conn.id}': its setup is incomplete (setup tests have not passed). "
-                f"Fix the configuration or complete the Connect Card, then run POST /v1/connections/{conn.id}/test",
-            )
+            raise ApiError(400, "InvalidInput", SETUP_STATE_MESSAGE.format(state=conn.setup_state))
 
     def trigger_sync(self, conn: Connection, force: bool) -> str:
         """POST .../sync. A paused connection accepts the call but does not sync (as Fivetran)."""
-        self._require_setup(conn, "sync")
+        self._require_setup(conn)
         if conn.paused:
             return f"Sync has been successfully triggered for connection with id '{conn.id}'"
         if conn.sync is None or force:
@@ -261,7 +340,7 @@ class SimulatorState:
 
     def trigger_resync(self, conn: Connection) -> str:
         """POST .../resync: 409 while a sync runs; deferred until unpause when paused."""
-        self._require_setup(conn, "re-sync")
+        self._require_setup(conn)
         if conn.sync is not None:
             raise ApiError(
                 409,
@@ -288,8 +367,12 @@ class SimulatorState:
             and not change.daily_sync_time_sent
         ):
             conn.daily_sync_time = None  # an explicit daily time does not survive leaving the daily frequency
+        schedule = {"sync_frequency", "daily_sync_time", "schedule_type"}
+        rescheduled = any(getattr(conn, key) != fields[key] for key in schedule & fields.keys())
         for key, value in fields.items():
             setattr(conn, key, value)
+        if rescheduled:
+            self._reschedule(conn, self.clock.now())
         if change.config is not None:
             conn.config = change.config
         if change.auth is not None:
@@ -299,6 +382,7 @@ class SimulatorState:
             conn.sync = None  # pausing cancels a running sync
         elif paused is False and conn.paused:
             conn.paused = False
+            self._first_sync_due(conn, self.clock.now())  # a first sync after unpause
             if conn.pending_resync and conn.setup_state != "incomplete":
                 self._start_sync(conn, "resync", self.clock.now())
         if historical is True:
@@ -333,8 +417,10 @@ class SimulatorState:
         self.store.add(conn)
         if card_config is not None:
             self.create_connect_card(conn, card_config, origin)
-        if change.run_setup_tests is not False:
+        # Fivetran maintainers (Terraform provider issue 339): tests run only when run_setup_tests: true is sent.
+        if change.run_setup_tests is True:
             self.run_setup_tests(conn)
+        self.tick(conn)
         self.changed()
         return conn
 
@@ -342,6 +428,7 @@ class SimulatorState:
         self._apply_fields(conn, change)
         if change.run_setup_tests is True:
             self.run_setup_tests(conn)
+        self.tick(conn)
         self.changed()
         return conn
 
@@ -350,16 +437,47 @@ class SimulatorState:
             raise not_found(conn_id)
         self.changed()
 
+    # -- schema config -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def schema_config(conn: Connection) -> dict[str, Any]:
+        """The answer of POST .../schemas/reload (``StandardConfigResponse``), minimal and documented as such.
+
+        The spec gives the shape only. The simulator keeps no schema config: one schema named as the connection's
+        (an application connector writes a single schema) holding one enabled table per named report of
+        ``config.report_list`` ("each report corresponds to a table", seed page), with no column the user ever
+        set (the spec: the answer "contains columns whose state has ever been set by the user"). ``exclude_mode``
+        changes nothing here, because nothing was ever excluded.
+        """
+        tables = {
+            report["table"]: {
+                "name_in_destination": report["table"],
+                "enabled": True,
+                "columns": {},
+                "enabled_patch_settings": {"allowed": True},
+                "supports_columns_config": False,
+                "supports_history_mode": False,
+            }
+            for report in conn.config.get("report_list") or []
+            if report.get("table")
+        }
+        return {
+            "enable_new_by_default": True,
+            "schema_change_handling": "ALLOW_ALL",
+            "schemas": {conn.schema: {"name_in_destination": conn.schema, "enabled": True, "tables": tables}},
+        }
+
     # -- connect card ------------------------------------------------------------------------------------------
 
     def create_connect_card(
         self, conn: Connection, card_config: dict[str, Any], origin: str
     ) -> dict[str, Any]:
         token = "sim." + secrets.token_urlsafe(24)
-        query = {"redirect_uri": card_config["redirect_uri"]}
+        # Fivetran's shape (spec example, README): .../connect-card/setup?redirect_uri=...&auth=<token>&hide_setup_guide=true
+        query = {"redirect_uri": card_config["redirect_uri"], "auth": token}
         if "hide_setup_guide" in card_config:
             query["hide_setup_guide"] = str(card_config["hide_setup_guide"]).lower()
-        conn.connect_card = {"token": token, "uri": f"{origin}/_sim/connect-card/{token}?{urlencode(query)}"}
+        conn.connect_card = {"token": token, "uri": f"{origin}/connect-card/setup?{urlencode(query)}"}
         conn.connect_card_config = dict(card_config)
         self.store.card_tokens[token] = conn.id
         self.changed()
@@ -410,6 +528,8 @@ class SimulatorState:
             "sync": conn.sync.to_dict() if conn.sync else None,
             "pending_resync": conn.pending_resync,
             "explicit_daily_sync_time": conn.daily_sync_time,
+            "next_sync_at": iso(conn.next_sync_at) if conn.next_sync_at else None,
+            "schedule_offset_minutes": schedule_offset_minutes(conn.id),
         }
         return data
 

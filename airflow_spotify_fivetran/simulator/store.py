@@ -109,6 +109,7 @@ class Connection:
     private_link_id: str | None = None
     hybrid_deployment_agent_id: str | None = None
     external_secrets_manager_id: str | None = None
+    external_secrets_keys_config: dict[str, str] | None = None
     destination_configuration: dict[str, Any] | None = None
     destination_schema_names: str | None = None
     connect_card: dict[str, Any] | None = None
@@ -123,6 +124,10 @@ class Connection:
     rescheduled_for: datetime | None = None
     sync: SyncRun | None = None
     pending_resync: bool = False
+    # The automatic schedule (``schedule_type: auto``): when the next sync is due, and the moment the
+    # schedule's grid of ``sync_frequency`` slots counts from (see SimulatorState.tick).
+    next_sync_at: datetime | None = None
+    schedule_origin: datetime | None = None
     tasks: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -176,28 +181,32 @@ class Connection:
             "proxy_agent_id": self.proxy_agent_id,
             "private_link_id": self.private_link_id,
             "hybrid_deployment_agent_id": self.hybrid_deployment_agent_id,
+            "external_secrets_manager_id": self.external_secrets_manager_id,
+            # Names of entries in the user's secrets manager, not secrets: echoed as stored.
+            "external_secrets_keys_config": copy.deepcopy(self.external_secrets_keys_config),
+            "source_sync_details": None,
+            "setup_tests": copy.deepcopy(self.setup_tests),
             "status": status,
             "config": redact(copy.deepcopy(self.config)),
         }
-        # A nullable enum rejects null in a strict OpenAPI 3.0 validator: present only when set.
+        # Every property of the official answer object is present, null when unset, except:
+        # - destination_schema_names: a nullable enum whose enum lacks null in the contract's OpenAPI (a strict
+        #   validator refuses null), so it is present only when set;
+        # - the non-nullable $refs (destination_configuration, connect_card, connect_card_config): present
+        #   only when set.
         if self.destination_schema_names is not None:
             data["destination_schema_names"] = self.destination_schema_names
-        if self.external_secrets_manager_id is not None:
-            data["external_secrets_manager_id"] = self.external_secrets_manager_id
-        # Non-nullable $refs in the OpenAPI: present only when set.
         if self.destination_configuration is not None:
             data["destination_configuration"] = dict(self.destination_configuration)
         if self.connect_card is not None:
             data["connect_card"] = dict(self.connect_card)
         if self.connect_card_config is not None:
             data["connect_card_config"] = dict(self.connect_card_config)
-        if self.setup_tests is not None:
-            data["setup_tests"] = copy.deepcopy(self.setup_tests)
         return data
 
     # -- persistence ----------------------------------------------------------------------------------------
 
-    _DATES = ("created_at", "succeeded_at", "failed_at", "rescheduled_for")
+    _DATES = ("created_at", "succeeded_at", "failed_at", "rescheduled_for", "next_sync_at", "schedule_origin")
 
     def to_state(self) -> dict[str, Any]:
         """Everything, secrets included (for ``--state``)."""

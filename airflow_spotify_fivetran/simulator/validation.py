@@ -1,8 +1,13 @@
 """Request validation, written from the contract (README + OpenAPI), independent of the client's models.
 
-Every rule raises :class:`InvalidInput` with the dotted name of the offending field in its message, which the
+The simulator refuses only what Fivetran's spec or the evidence gathered in the contract README refuses (see
+each rule's comment; the README's last section, "Corrections and additions", overrides the rest). Request
+objects are open: the official schemas carry no ``additionalProperties: false`` and the real API drops unknown
+config fields (Terraform provider issues 296 and 574), so unknown keys are dropped at every level, never refused.
+
+Every refusal raises :class:`InvalidInput` with the dotted name of the offending field in its message, which the
 app answers as ``400 {"code": "InvalidInput", "message": ...}``. The functions return normalised values
-(``sync_frequency`` as an int, configs with their defaults) so the store never sees raw input.
+(``sync_frequency`` as an int, configs with their defaults, unknown keys gone) so the store never sees raw input.
 """
 
 from __future__ import annotations
@@ -34,46 +39,31 @@ REPORT_FIELDS = (
     "VIDEO_VIEWS",
 )  # fmt: skip
 DEFAULT_CONFIG = {"sync_mode": "ALL_ACCOUNTS", "timeframe_months": "SIX"}
-CONFIG_FIELDS = frozenset({"schema", "sync_mode", "accounts", "timeframe_months", "report_list"})
-REPORT_KEYS = frozenset({"table", "dimension", "granularity", "fields"})
-AUTH_FIELDS = frozenset({"refresh_token", "client_access"})
-CLIENT_ACCESS_FIELDS = frozenset({"client_id", "client_secret"})
-CONNECT_CARD_FIELDS = frozenset({"redirect_uri", "hide_setup_guide", "all_fields"})
+# Config fields that are fixed once the connection exists (seed page: "cannot be changed after connection
+# creation", "cannot be modified once the connector is created"; README: "treat as refused").
+PERMANENT_CONFIG = ("schema", "timeframe_months")
 
 # Fields that only steer a setup-test run: never stored, never echoed.
 TEST_CONTROL_FIELDS = frozenset({"run_setup_tests", "trust_certificates", "trust_fingerprints"})
-# Plain scalar/object fields shared by create and PATCH (besides config, auth and the test controls).
-COMMON_FIELDS = frozenset(
+# String fields that the answers carry as nullable: a client may send null to clear them.
+NULLABLE_IDS = (
+    "proxy_agent_id",
+    "private_link_id",
+    "hybrid_deployment_agent_id",
+    "external_secrets_manager_id",
+)
+# UpdateConnectorRequest minus the test controls: what counts as a "persistent configuration parameter".
+PATCH_PERSISTENT_FIELDS = frozenset(
     {
-        "paused",
-        "pause_after_trial",
-        "sync_frequency",
-        "data_delay_sensitivity",
-        "data_delay_threshold",
-        "daily_sync_time",
-        "schedule_type",
-        "proxy_agent_id",
-        "private_link_id",
-        "networking_method",
-        "hybrid_deployment_agent_id",
-        "destination_configuration",
-        "external_secrets_manager_id",
+        "config", "auth", "paused", "pause_after_trial", "sync_frequency", "data_delay_threshold",
+        "data_delay_sensitivity", "daily_sync_time", "schema_status", "is_historical_sync",
+        "schedule_type", "networking_method", "hybrid_deployment_agent_id", "proxy_agent_id", "private_link_id",
+        "destination_configuration", "external_secrets_manager_id", "external_secrets_keys_config",
     }
-)
-CREATE_FIELDS = (
-    COMMON_FIELDS
-    | TEST_CONTROL_FIELDS
-    | {"group_id", "service", "config", "auth", "connect_card_config", "destination_schema_names"}
-)
-PATCH_FIELDS = COMMON_FIELDS | TEST_CONTROL_FIELDS | {"config", "auth", "schema_status", "is_historical_sync"}
-PATCH_PERSISTENT_FIELDS = PATCH_FIELDS - TEST_CONTROL_FIELDS
-# Accepted in the spec's request schemas but not simulated: refused so that a client notices.
-NOT_SIMULATED = frozenset({"external_secrets_keys_config"})
+)  # fmt: skip
 
 _DIGITS = re.compile(r"^[0-9]{1,9}$")
 _DAILY_TIME = re.compile(r"^(?:[01]\d|2[0-3]):00$")
-_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_MAX_NAME = 128
 
 
 class InvalidInput(Exception):
@@ -93,29 +83,17 @@ def _missing(field: str) -> InvalidInput:
     return InvalidInput(field, f"Missing required field '{field}'")
 
 
-def _unknown(field: str, allowed: frozenset[str]) -> InvalidInput:
-    return InvalidInput(field, f"Unknown field '{field}'; allowed: {', '.join(sorted(allowed))}")
-
-
-def _check_known(body: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
-    for key in body:
-        if key in NOT_SIMULATED:
-            raise InvalidInput(prefix + key, f"Field '{prefix}{key}' is not supported by the simulator")
-        if key not in allowed:
-            raise _unknown(prefix + key, allowed)
-
-
 def _bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise _fail(field, f"must be a boolean (true or false), got {value!r}")
     return value
 
 
-def _text(value: Any, field: str, *, nullable: bool = False) -> str | None:
+def _string(value: Any, field: str, *, nullable: bool = False) -> str | None:
     if value is None and nullable:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(field, f"must be a non-empty string, got {value!r}")
+    if not isinstance(value, str):
+        raise _fail(field, f"must be a string, got {value!r}")
     return value
 
 
@@ -131,8 +109,14 @@ def _object(value: Any, field: str) -> dict[str, Any]:
     return value
 
 
+def _list(value: Any, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _fail(field, f"must be a list, got {type(value).__name__}")
+    return value
+
+
 def sync_frequency(value: Any, field: str = "sync_frequency") -> int:
-    """An allowed frequency in minutes; a numeric string such as ``"360"`` is accepted (clients send it)."""
+    """An allowed frequency in minutes (spec enum); a numeric string such as ``"360"`` is accepted (README)."""
     if isinstance(value, str) and _DIGITS.match(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value not in SYNC_FREQUENCIES:
@@ -142,12 +126,14 @@ def sync_frequency(value: Any, field: str = "sync_frequency") -> int:
 
 
 def daily_sync_time(value: Any, field: str = "daily_sync_time") -> str:
+    # Spec: "one hour increments starting from 00:00 to 23:00"; README: "HH:00", UTC.
     if not isinstance(value, str) or not _DAILY_TIME.match(value):
         raise _fail(field, f'must be a whole hour "HH:00" from 00:00 to 23:00 (UTC), got {value!r}')
     return value
 
 
 def http_url(value: Any, field: str) -> str:
+    # Spec (ConnectCardConfig.redirect_uri): "The URI must start with the https or http prefix".
     if not isinstance(value, str) or any(c.isspace() for c in value):
         raise _fail(field, f"must be an http(s) URL, got {value!r}")
     parts = urlsplit(value)
@@ -158,8 +144,7 @@ def http_url(value: Any, field: str) -> str:
 
 def connect_card_config(value: Any, field: str = "connect_card_config") -> dict[str, Any]:
     card = _object(value, field)
-    _check_known(card, CONNECT_CARD_FIELDS, field + ".")
-    if "redirect_uri" not in card:
+    if "redirect_uri" not in card:  # spec: ConnectCardConfig.required
         raise _missing(field + ".redirect_uri")
     result: dict[str, Any] = {"redirect_uri": http_url(card["redirect_uri"], field + ".redirect_uri")}
     for key in ("hide_setup_guide", "all_fields"):
@@ -170,90 +155,73 @@ def connect_card_config(value: Any, field: str = "connect_card_config") -> dict[
 
 def destination_configuration(value: Any, field: str = "destination_configuration") -> dict[str, Any]:
     conf = _object(value, field)
-    _check_known(conf, frozenset({"virtual_warehouse"}), field + ".")
-    return {k: _text(v, f"{field}.{k}") for k, v in conf.items()}
+    if "virtual_warehouse" not in conf:
+        return {}
+    return {"virtual_warehouse": _string(conf["virtual_warehouse"], field + ".virtual_warehouse")}
 
 
 def _accounts(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise _fail("config.accounts", "must be a list of ad account ids")
-    for i, item in enumerate(value):
-        _text(item, f"config.accounts[{i}]")
-    if len(set(value)) != len(value):
-        raise _fail("config.accounts", "ad account ids must not repeat")
-    return list(value)
+    # Spec: an array of strings, no minItems, no uniqueItems: repeats are kept as sent.
+    return [
+        str(_string(item, f"config.accounts[{i}]")) for i, item in enumerate(_list(value, "config.accounts"))
+    ]
 
 
 def _report_list(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        raise _fail("config.report_list", "must be a list of reports")
+    """Spec: items require no key; ``fields`` has no minItems or uniqueItems; tables may repeat."""
     reports: list[dict[str, Any]] = []
-    tables: set[str] = set()
-    for i, raw in enumerate(value):
+    for i, raw in enumerate(_list(value, "config.report_list")):
         where = f"config.report_list[{i}]"
-        report = _object(raw, where)
-        _check_known(report, REPORT_KEYS, where + ".")
-        for key in ("table", "dimension", "granularity", "fields"):
-            if key not in report:
-                raise _missing(f"{where}.{key}")
-        table = str(_text(report["table"], where + ".table"))
-        if table in tables:
-            raise _fail(where + ".table", f"table {table!r} is already used by another report")
-        tables.add(table)
-        fields = report["fields"]
-        if not isinstance(fields, list) or not fields:
-            raise _fail(where + ".fields", "must be a non-empty list of metrics")
-        for j, metric in enumerate(fields):
-            _enum(metric, f"{where}.fields[{j}]", REPORT_FIELDS)
-        if len(set(fields)) != len(fields):
-            raise _fail(where + ".fields", "metrics must not repeat")
-        reports.append(
-            {
-                "table": table,
-                "dimension": _enum(report["dimension"], where + ".dimension", DIMENSIONS),
-                "granularity": _enum(report["granularity"], where + ".granularity", GRANULARITIES),
-                "fields": list(fields),
-            }
-        )
+        item = _object(raw, where)
+        report: dict[str, Any] = {}
+        if "table" in item:
+            report["table"] = _string(item["table"], where + ".table")
+        if "dimension" in item:
+            report["dimension"] = _enum(item["dimension"], where + ".dimension", DIMENSIONS)
+        if "granularity" in item:
+            report["granularity"] = _enum(item["granularity"], where + ".granularity", GRANULARITIES)
+        if "fields" in item:
+            metrics = _list(item["fields"], where + ".fields")
+            report["fields"] = [
+                _enum(m, f"{where}.fields[{j}]", REPORT_FIELDS) for j, m in enumerate(metrics)
+            ]
+        reports.append(report)
     return reports
 
 
 def config(value: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Validate ``config``; with ``current`` it is a PATCH (merged, ``schema``/``timeframe_months`` refused)."""
+    """Validate ``config``; with ``current`` it is a PATCH (merged over the current config)."""
     conf = _object(value, "config")
-    _check_known(conf, CONFIG_FIELDS, "config.")
     creating = current is None
-    if not creating:
-        for permanent in ("schema", "timeframe_months"):
-            if permanent in conf:
-                raise InvalidInput(
-                    f"config.{permanent}",
-                    f"Field 'config.{permanent}' cannot be changed after the connection is created; "
-                    "omit it from the PATCH body",
-                )
     result: dict[str, Any] = {} if creating else dict(current or {})
     if creating:
-        if "schema" not in conf:
+        if "schema" not in conf:  # seed page: "schema (required)"; spec: schema_format_schema.required
             raise _missing("config.schema")
-        schema = conf["schema"]
-        if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema) or len(schema) > _MAX_NAME:
-            raise _fail(
-                "config.schema",
-                "must be a name of letters, digits and underscores, not starting with a digit, "
-                f"at most {_MAX_NAME} characters, got {schema!r}",
-            )
+        schema = _string(conf["schema"], "config.schema")
+        if not str(schema).strip():  # surely a mistake: no destination schema can have an empty name
+            raise _fail("config.schema", "must name the destination schema, got an empty string")
         result["schema"] = schema
         result.update(DEFAULT_CONFIG)
         if "timeframe_months" in conf:
             result["timeframe_months"] = _enum(
                 conf["timeframe_months"], "config.timeframe_months", TIMEFRAMES
             )
+    else:
+        for permanent in PERMANENT_CONFIG:
+            # Sending the current value back is not a change (clients PATCH whole configs).
+            if permanent in conf and conf[permanent] != result.get(permanent):
+                raise InvalidInput(
+                    f"config.{permanent}",
+                    f"Field 'config.{permanent}' cannot be changed after the connection is created; "
+                    "omit it from the PATCH body",
+                )
     if "sync_mode" in conf:
         result["sync_mode"] = _enum(conf["sync_mode"], "config.sync_mode", SYNC_MODES)
     if "accounts" in conf:
         result["accounts"] = _accounts(conf["accounts"])
     if "report_list" in conf:
         result["report_list"] = _report_list(conf["report_list"])
+    # Spec (config.accounts): "Must be populated if sync_mode is set to SPECIFIC_ACCOUNTS".
     if result.get("sync_mode") == "SPECIFIC_ACCOUNTS" and not result.get("accounts"):
         raise InvalidInput(
             "config.accounts",
@@ -265,18 +233,25 @@ def config(value: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
 def auth(value: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate ``auth`` and merge it over ``current`` (a PATCH may rotate only the refresh token)."""
     obj = _object(value, "auth")
-    _check_known(obj, AUTH_FIELDS, "auth.")
     result: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (current or {}).items()}
     if "refresh_token" in obj:
-        result["refresh_token"] = _text(obj["refresh_token"], "auth.refresh_token")
+        result["refresh_token"] = _string(obj["refresh_token"], "auth.refresh_token")
     if "client_access" in obj:
         access = _object(obj["client_access"], "auth.client_access")
-        _check_known(access, CLIENT_ACCESS_FIELDS, "auth.client_access.")
         merged = dict(result.get("client_access") or {})
-        for key, val in access.items():
-            merged[key] = _text(val, f"auth.client_access.{key}")
+        for key in ("client_id", "client_secret"):
+            if key in access:
+                merged[key] = _string(access[key], f"auth.client_access.{key}")
         result["client_access"] = merged
     return result
+
+
+def external_secrets_keys_config(value: Any) -> dict[str, str] | None:
+    # The answer schema (ConnectorResponse.external_secrets_keys_config) is an object of strings, nullable.
+    if value is None:
+        return None
+    keys = _object(value, "external_secrets_keys_config")
+    return {k: str(_string(v, f"external_secrets_keys_config.{k}")) for k, v in keys.items()}
 
 
 @dataclass
@@ -291,6 +266,7 @@ class SettingsChange:
 
 
 def _common(body: dict[str, Any], change: SettingsChange) -> None:
+    """The fields create and PATCH share, typed as the spec types them."""
     for key in ("paused", "pause_after_trial", "trust_certificates", "trust_fingerprints"):
         if key in body:
             value = _bool(body[key], key)
@@ -312,6 +288,7 @@ def _common(body: dict[str, Any], change: SettingsChange) -> None:
         )
     if "data_delay_threshold" in body:
         value = body["data_delay_threshold"]
+        # Spec: int32 minutes. A negative number of minutes is surely a mistake.
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise _fail("data_delay_threshold", f"must be a whole number of minutes >= 0, got {value!r}")
         change.fields["data_delay_threshold"] = value
@@ -319,14 +296,9 @@ def _common(body: dict[str, Any], change: SettingsChange) -> None:
         change.fields["networking_method"] = _enum(
             body["networking_method"], "networking_method", NETWORKING_METHODS
         )
-    for key in (
-        "proxy_agent_id",
-        "private_link_id",
-        "hybrid_deployment_agent_id",
-        "external_secrets_manager_id",
-    ):
+    for key in NULLABLE_IDS:
         if key in body:
-            change.fields[key] = _text(body[key], key, nullable=True)
+            change.fields[key] = _string(body[key], key, nullable=True)
     if "destination_configuration" in body:
         change.fields["destination_configuration"] = destination_configuration(
             body["destination_configuration"]
@@ -334,6 +306,8 @@ def _common(body: dict[str, Any], change: SettingsChange) -> None:
 
 
 def _check_daily_time(change: SettingsChange, current_frequency: int | None) -> None:
+    # Spec (daily_sync_time): it defines the start time "when the sync frequency is already set or being set by
+    # the current request to 1440"; README: "only meaningful when sync_frequency is, or becomes ..., 1440".
     if change.fields.get("daily_sync_time") is None:
         return
     frequency = change.fields.get("sync_frequency", current_frequency)
@@ -347,12 +321,13 @@ def _check_daily_time(change: SettingsChange, current_frequency: int | None) -> 
 
 def create_body(body: dict[str, Any]) -> tuple[str, SettingsChange]:
     """Validate a create body; returns the group id and the change (``config`` always set)."""
-    _check_known(body, CREATE_FIELDS)
-    for key in ("group_id", "service", "config"):
+    for key in ("group_id", "service"):  # spec: NewConnectorRequestV1.required
         if key not in body:
             raise _missing(key)
-    group_id = str(_text(body["group_id"], "group_id"))
-    if body["service"] != SERVICE:
+    if "config" not in body:  # seed page: config.schema is required
+        raise _missing("config.schema")
+    group_id = str(_string(body["group_id"], "group_id"))
+    if body["service"] != SERVICE:  # a limit of the simulator, not of Fivetran
         raise _fail("service", f"the simulator serves only {SERVICE!r}, got {body['service']!r}")
     change = SettingsChange()
     _common(body, change)
@@ -362,7 +337,7 @@ def create_body(body: dict[str, Any]) -> tuple[str, SettingsChange]:
         change.auth = auth(body["auth"])
     if "connect_card_config" in body:
         change.fields["connect_card_config"] = connect_card_config(body["connect_card_config"])
-    if "destination_schema_names" in body:
+    if body.get("destination_schema_names") is not None:
         change.fields["destination_schema_names"] = _enum(
             body["destination_schema_names"], "destination_schema_names", DESTINATION_SCHEMA_NAMES
         )
@@ -375,18 +350,24 @@ def patch_body(
     current_auth: dict[str, Any] | None,
     current_frequency: int,
 ) -> SettingsChange:
-    """Validate a PATCH body against the connection's current config, auth and frequency."""
-    for key in ("group_id", "service", "connect_card_config", "destination_schema_names"):
-        if key in body:
-            raise InvalidInput(key, f"Field '{key}' cannot be changed with PATCH")
-    _check_known(body, PATCH_FIELDS)
+    """Validate a PATCH body (``UpdateConnectorRequest``; other keys are dropped) against the connection."""
     if not any(key in PATCH_PERSISTENT_FIELDS for key in body):
+        # Spec (run_setup_tests, trust_*): "you must also include at least one persistent configuration
+        # parameter"; README: "at least one persistent field".
         raise InvalidInput(
             "body",
             "The PATCH body needs at least one persistent field (e.g. sync_frequency, paused, config, auth, "
             "daily_sync_time); run_setup_tests, trust_certificates and trust_fingerprints cannot be sent alone. "
             "To only run the setup tests, use POST /v1/connections/{id}/test",
         )
+    for key in ("trust_certificates", "trust_fingerprints"):
+        # Spec: "this parameter must be combined with `run_setup_tests=true`".
+        if key in body and body.get("run_setup_tests") is not True:
+            raise InvalidInput(
+                key,
+                f"Field '{key}' only steers a setup-test run: send it with run_setup_tests: true "
+                "(or use POST /v1/connections/{id}/test)",
+            )
     change = SettingsChange()
     _common(body, change)
     _check_daily_time(change, current_frequency)
@@ -398,56 +379,55 @@ def patch_body(
         change.fields["schema_status"] = _enum(body["schema_status"], "schema_status", SCHEMA_STATUSES)
     if "is_historical_sync" in body:
         change.fields["is_historical_sync"] = _bool(body["is_historical_sync"], "is_historical_sync")
+    if "external_secrets_keys_config" in body:
+        change.fields["external_secrets_keys_config"] = external_secrets_keys_config(
+            body["external_secrets_keys_config"]
+        )
     return change
 
 
 def setup_test_body(body: dict[str, Any]) -> None:
-    _check_known(body, frozenset({"trust_certificates", "trust_fingerprints"}))
-    for key, value in body.items():
-        _bool(value, key)
+    for key in ("trust_certificates", "trust_fingerprints"):
+        if key in body:
+            _bool(body[key], key)
 
 
 def sync_body(body: dict[str, Any] | None) -> bool:
     """Validate a sync body; returns ``force``."""
-    if body is None:
+    if body is None or "force" not in body:
         return False
-    _check_known(body, frozenset({"force"}))
-    return _bool(body["force"], "force") if "force" in body else False
+    return _bool(body["force"], "force")
 
 
-def resync_body(body: dict[str, Any] | None) -> dict[str, list[str]] | None:
-    """Validate a resync body; returns the scope (``None``: everything)."""
-    if body is None:
-        return None
-    _check_known(body, frozenset({"scope"}))
-    scope = body.get("scope")
-    if scope is None:
-        return None
-    scope = _object(scope, "scope")
-    if not scope:
-        raise _fail("scope", "must name at least one schema (omit scope to re-sync everything)")
-    result: dict[str, list[str]] = {}
-    for schema, tables in scope.items():
-        where = f"scope.{schema}"
-        if not isinstance(tables, list) or not tables:
-            raise _fail(where, "must be a non-empty list of table names")
-        for i, table in enumerate(tables):
-            _text(table, f"{where}[{i}]")
-        if len(set(tables)) != len(tables):
-            raise _fail(where, "table names must not repeat")
-        result[schema] = list(tables)
-    return result
+def resync_body(body: dict[str, Any] | None) -> None:
+    """Validate a resync body: ``scope`` (table-level re-sync) is refused for ``spotify_ads``.
+
+    Spec (ResyncConnectorRequest.scope): "Sending scope to an unsupported connector type ... returns 400"; it is
+    supported "typically" by database connectors, and spotify_ads is an application connector (README).
+    """
+    if body is not None and body.get("scope") is not None:
+        raise InvalidInput(
+            "scope",
+            f"Invalid value for 'scope': table-level re-sync is not supported by {SERVICE} connections; "
+            "omit scope (or send null) to re-sync the whole connection",
+        )
+
+
+def reload_body(body: dict[str, Any] | None) -> str:
+    """Validate a schema-reload body; returns ``exclude_mode`` (spec: a string, default ``PRESERVE``)."""
+    if body is None or body.get("exclude_mode") is None:
+        return "PRESERVE"
+    return str(_string(body["exclude_mode"], "exclude_mode"))
 
 
 def connect_card_body(body: dict[str, Any]) -> dict[str, Any]:
-    _check_known(body, frozenset({"connect_card_config"}))
-    if "connect_card_config" not in body:
+    if "connect_card_config" not in body:  # spec: ConnectCardConfigRequest.required
         raise _missing("connect_card_config")
     return connect_card_config(body["connect_card_config"])
 
 
 def page_limit(raw: str | None) -> int:
-    """The ``limit`` query parameter: 1..1000, default 100."""
+    """The ``limit`` query parameter: 1..1000, default 100 (README)."""
     if raw is None:
         return 100
     if not _DIGITS.match(raw.strip()) or not 1 <= int(raw) <= 1000:

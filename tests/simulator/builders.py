@@ -35,15 +35,24 @@ def auth(
 
 
 def create_body(schema: str = "spotify_demo", *, with_auth: bool = True, **overrides: Any) -> dict[str, Any]:
-    """A valid create body for the default group; ``config_*`` keyword arguments go into ``config``."""
+    """A valid create body for the default group; ``config_*`` keyword arguments go into ``config``.
+
+    It sends ``run_setup_tests: true`` as clients do (the real API runs no tests without it, Terraform provider
+    issue 339); ``run_setup_tests=None`` leaves the field out.
+    """
     config: dict[str, Any] = {"schema": schema}
     for key in [k for k in overrides if k.startswith("config_")]:
         config[key.removeprefix("config_")] = overrides.pop(key)
-    body: dict[str, Any] = {"group_id": DEFAULT_GROUP_ID, "service": "spotify_ads", "config": config}
+    body: dict[str, Any] = {
+        "group_id": DEFAULT_GROUP_ID,
+        "service": "spotify_ads",
+        "run_setup_tests": True,
+        "config": config,
+    }
     if with_auth:
         body["auth"] = auth()
     body.update(copy.deepcopy(overrides))
-    return body
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def specific_accounts(*accounts: str) -> dict[str, Any]:

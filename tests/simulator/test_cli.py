@@ -75,6 +75,7 @@ def test_cli_prints_the_lines_and_serves(tmp_path: Path) -> None:
         body = {
             "group_id": info["group_id"],
             "service": "spotify_ads",
+            "run_setup_tests": True,
             "config": {
                 "schema": "cli_demo",
                 "sync_mode": "SPECIFIC_ACCOUNTS",

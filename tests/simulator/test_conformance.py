@@ -17,7 +17,7 @@ from tests.simulator.builders import REPORT, create, create_body, specific_accou
 from tests.spec import exchange_errors, load_spec, request_errors, require_spec
 
 pytestmark = pytest.mark.simulator_conformance
-NOT_SIMULATED = {("POST", "/v1/connections/{connectionId}/schemas/reload")}
+NOT_SIMULATED: set[tuple[str, str]] = set()
 
 
 def _tour(http: SimulatorHttp, sim: SimulatorServer) -> None:
@@ -48,7 +48,9 @@ def _tour(http: SimulatorHttp, sim: SimulatorServer) -> None:
     http.get(f"/v1/connections/{conn_id}")  # rescheduled, with rescheduled_for
     http.patch(f"/v1/connections/{conn_id}", json={"schema_status": "ready"})
     sim.control.advance_clock(3600)
-    http.post(f"/v1/connections/{conn_id}/resync", json={"scope": {"tour_full": ["campaign_daily"]}})
+    http.post(f"/v1/connections/{conn_id}/resync", json={})
+    http.post(f"/v1/connections/{conn_id}/resync", json={"scope": {"tour_full": ["campaign_daily"]}})  # 400
+    http.post(f"/v1/connections/{conn_id}/schemas/reload", json={"exclude_mode": "PRESERVE"})
     sim.control.revoke(client_id="demo-client-id", immediate=True)
     http.get(f"/v1/connections/{conn_id}")  # broken, with a task
     http.get("/v1/connections", params={"limit": 1})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 
 from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("simulator")
 
 
 def test_create_answers_201_with_readme_defaults(simulator_http: SimulatorHttp) -> None:
-    response = simulator_http.post("/v1/connections", json=create_body())
+    response = simulator_http.post("/v1/connections", json=create_body(run_setup_tests=False))
     assert response.status_code == 201
     body = response.json()
     assert body["code"] == "Success"
@@ -31,7 +33,7 @@ def test_create_answers_201_with_readme_defaults(simulator_http: SimulatorHttp) 
     assert data["failed_at"] is None
     assert data["created_at"] == "2026-01-01T00:00:00.000000Z"  # the manual clock's start
     assert data["status"] == {
-        "setup_state": "connected",  # the demo credentials pass the setup tests
+        "setup_state": "incomplete",
         "sync_state": "scheduled",
         "update_state": "on_schedule",
         "is_historical_sync": True,
@@ -41,15 +43,39 @@ def test_create_answers_201_with_readme_defaults(simulator_http: SimulatorHttp) 
     }
     assert data["config"]["timeframe_months"] == "SIX"
     assert "auth" not in data
-    # Non-nullable $refs are omitted when unset.
-    for key in ("connect_card", "connect_card_config", "destination_configuration"):
+    # Every nullable property of the official answer object is there, null when unset.
+    for key in (
+        "proxy_agent_id",
+        "private_link_id",
+        "hybrid_deployment_agent_id",
+        "external_secrets_manager_id",
+        "external_secrets_keys_config",
+        "source_sync_details",
+        "setup_tests",
+    ):
+        assert data[key] is None, key
+    # Non-nullable $refs are omitted when unset, and so is the nullable enum the contract's OpenAPI lacks null for.
+    for key in (
+        "connect_card",
+        "connect_card_config",
+        "destination_configuration",
+        "destination_schema_names",
+    ):
         assert key not in data
 
 
-def test_create_without_setup_tests_stays_incomplete(simulator_http: SimulatorHttp) -> None:
-    data = create(simulator_http, run_setup_tests=False)
-    assert data["status"]["setup_state"] == "incomplete"
-    assert "setup_tests" not in data
+def test_create_without_run_setup_tests_runs_no_tests(simulator_http: SimulatorHttp) -> None:
+    """Fivetran maintainers (Terraform provider issue 339): absent means no tests, whatever the spec says."""
+    for schema, body in (
+        ("absent", create_body("absent", run_setup_tests=None)),
+        ("off", create_body("off", run_setup_tests=False)),
+    ):
+        assert "run_setup_tests" not in body or body["run_setup_tests"] is False
+        response = simulator_http.post("/v1/connections", json=body)
+        assert response.status_code == 201, response.text
+        data = response.json()["data"]
+        assert data["status"]["setup_state"] == "incomplete", schema
+        assert data["setup_tests"] is None, schema
 
 
 def test_create_paused_reports_sync_state_paused(simulator_http: SimulatorHttp) -> None:
@@ -108,6 +134,8 @@ def test_every_create_field_is_accepted_and_echoed(simulator_http: SimulatorHttp
         networking_method="ProxyAgent",
         hybrid_deployment_agent_id="agent_1",
         destination_configuration={"virtual_warehouse": "FIVETRAN_WH"},
+        destination_schema_names="SOURCE_NAMING",
+        external_secrets_manager_id="esm_1",
         trust_certificates=True,
         trust_fingerprints=True,
         run_setup_tests=True,
@@ -131,6 +159,8 @@ def test_every_create_field_is_accepted_and_echoed(simulator_http: SimulatorHttp
         "networking_method",
         "hybrid_deployment_agent_id",
         "destination_configuration",
+        "destination_schema_names",
+        "external_secrets_manager_id",
         "connect_card_config",
     ):
         assert data[key] == body[key], key
@@ -141,7 +171,7 @@ def test_every_create_field_is_accepted_and_echoed(simulator_http: SimulatorHttp
         "timeframe_months": "TWELVE",
         "report_list": [REPORT],
     }
-    assert data["connect_card"]["uri"].startswith(simulator_http.base_url + "/_sim/connect-card/")
+    assert data["connect_card"]["uri"].startswith(simulator_http.base_url + "/connect-card/setup?")
     assert data["status"]["setup_state"] == "connected"
 
 
@@ -159,13 +189,13 @@ def test_modify_changes_fields_and_runs_tests_only_when_asked(simulator_http: Si
     data = response.json()["data"]
     assert (data["sync_frequency"], data["paused"], data["status"]["sync_state"]) == (60, True, "paused")
     assert data["status"]["setup_state"] == "incomplete"
-    assert "setup_tests" not in data
+    assert data["setup_tests"] is None
     data = simulator_http.patch(
         f"/v1/connections/{conn_id}",
         json={"paused": False, "run_setup_tests": True, "trust_certificates": True},
     ).json()["data"]
     assert data["status"]["setup_state"] == "connected"
-    assert data["status"]["sync_state"] == "scheduled"
+    assert data["status"]["sync_state"] == "syncing"  # auto schedule: the first sync starts after setup
     assert "run_setup_tests" not in data
 
 
@@ -218,12 +248,12 @@ def test_sync_and_resync_answer_without_data(
         assert response.status_code == 200
         assert "data" not in response.json()
         assert conn_id in response.json()["message"]
-    simulator.control.advance_clock(3600)
-    response = simulator_http.post(
-        f"/v1/connections/{conn_id}/resync", json={"scope": {"spotify_demo": ["t1"]}}
-    )
-    assert response.status_code == 200
-    assert "data" not in response.json()
+    simulator.control.advance_clock(60)
+    for body in (None, {}, {"scope": None}):
+        response = simulator_http.post(f"/v1/connections/{conn_id}/resync", json=body)
+        assert response.status_code == 200, response.text
+        assert "data" not in response.json()
+        simulator.control.advance_clock(3600)
 
 
 def test_connect_card_endpoint(simulator_http: SimulatorHttp) -> None:
@@ -241,7 +271,14 @@ def test_connect_card_endpoint(simulator_http: SimulatorHttp) -> None:
     assert data["connector_id"] == conn_id
     assert data["connect_card_config"] == card_config
     token, uri = data["connect_card"]["token"], data["connect_card"]["uri"]
-    assert uri.startswith(f"{simulator_http.base_url}/_sim/connect-card/{token}")
+    # Fivetran's shape: .../connect-card/setup?redirect_uri=...&auth=<token>&hide_setup_guide=true
+    parts = urlsplit(uri)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{simulator_http.base_url}/connect-card/setup"
+    assert parse_qsl(parts.query) == [
+        ("redirect_uri", "http://localhost:8080/done"),
+        ("auth", token),
+        ("hide_setup_guide", "true"),
+    ]
     assert details(simulator_http, conn_id)["connect_card"] == data["connect_card"]
 
 

@@ -168,7 +168,7 @@ def test_paused_connection_does_not_sync(simulator_http: SimulatorHttp, simulato
 
 
 def test_pausing_cancels_a_running_sync(simulator_http: SimulatorHttp, simulator: SimulatorServer) -> None:
-    conn_id = create(simulator_http)["id"]
+    conn_id = create(simulator_http, schedule_type="manual")["id"]
     simulator_http.post(f"/v1/connections/{conn_id}/sync")
     simulator_http.patch(f"/v1/connections/{conn_id}", json={"paused": True})
     simulator.control.advance_clock(3600)
@@ -177,10 +177,12 @@ def test_pausing_cancels_a_running_sync(simulator_http: SimulatorHttp, simulator
     assert (status["sync_state"], status["succeeded_at"]) == ("scheduled", None)
 
 
-def test_sync_of_an_incomplete_connection_is_409(simulator_http: SimulatorHttp) -> None:
+def test_sync_of_an_incomplete_connection_is_fivetrans_400(simulator_http: SimulatorHttp) -> None:
+    """Terraform provider issue 209: Fivetran's refusal of an action on an incomplete connection."""
     conn_id = create(simulator_http, with_auth=False)["id"]
-    assert "incomplete" in error(simulator_http.post(f"/v1/connections/{conn_id}/sync"), 409, "Conflict")
-    error(simulator_http.post(f"/v1/connections/{conn_id}/resync"), 409, "Conflict")
+    expected = "We expected the connector's setup state ('status.setup_state') to be 'connected', but it was 'incomplete'"
+    assert error(simulator_http.post(f"/v1/connections/{conn_id}/sync"), 400, "InvalidInput") == expected
+    assert error(simulator_http.post(f"/v1/connections/{conn_id}/resync"), 400, "InvalidInput") == expected
 
 
 def test_resync_is_historical_and_uses_its_own_duration(
