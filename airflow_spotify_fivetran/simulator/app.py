@@ -9,7 +9,8 @@ Order of checks for a ``/v1`` request (the first failing one answers):
 4. unknown path -> ``404 NotFound`` (the deprecated ``/v1/connectors`` paths included), wrong method -> ``405``;
 5. POST/PATCH with a non-empty body whose ``Content-Type`` is not JSON -> ``415 UnsupportedMediaType``;
    malformed JSON -> ``400 BadRequest``; a body that is not an object, or no body where one is required
-   (create, PATCH, ``/test``, connect-card) -> ``400 InvalidInput``; ``/sync`` and ``/resync`` take no body;
+   (create, PATCH, ``/test``, connect-card) -> ``400 InvalidInput``; ``/sync``, ``/resync`` and
+   ``/schemas/reload`` take an optional body; keys the spec does not name are dropped, never refused;
 6. rate limits (when enabled) -> ``429 TooManyRequests`` with ``Retry-After``;
 7. the operation itself (validation errors -> ``400 InvalidInput`` naming the field).
 """
