@@ -2,8 +2,10 @@
 
 Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``) for its whole run, polls with
 ``asyncio.sleep`` before each call (the task checked just before deferring), and ends with exactly one
-event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; on an error the hook
-could not retry away, or any other exception, it ends with an ``error`` event carrying the message. The
+event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; a look still
+unanswered one call's deadline (the hook's connect plus read timeout) after ``end_time`` is cut short with a
+``timeout`` event too, so retries cannot carry a trigger past its end. On an error the hook could not retry
+away, or any other exception, it ends with an ``error`` event carrying the message. The
 hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
 does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
 
@@ -26,6 +28,7 @@ from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_ev
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
+    from airflow_spotify_fivetran.hooks.api import CallSettings
     from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
     from airflow_spotify_fivetran.models import Connection
 
@@ -36,6 +39,12 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def call_deadline(settings: CallSettings) -> float:
+    """Seconds one call may take past ``end_time`` before the trigger gives up on it: one attempt's
+    connect plus read timeout (the retries after it would carry the trigger well past its end)."""
+    return settings.connect_timeout + settings.read_timeout
 
 
 class _FivetranPollTrigger(BaseTrigger):
@@ -81,6 +90,29 @@ class _FivetranPollTrigger(BaseTrigger):
     def _result(self, connection: Connection) -> dict[str, Any]:
         return {"connection_id": connection.id}
 
+    # The loop's clock and sleep: the wall clock's. A test replaces them on an instance to drive time
+    # itself (they are not serialized: a trigger the triggerer rebuilds runs on the wall clock).
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _look(
+        self, hook: FivetranAsyncHook, deadline: datetime | None, grace: float
+    ) -> Connection | None:
+        """One fetch; ``None`` if it is still unanswered ``grace`` seconds after ``deadline``."""
+        if deadline is None:
+            return await self._fetch(hook)
+        limit = asyncio.timeout(max((deadline - self._now()).total_seconds(), 0.0) + grace)
+        try:
+            async with limit:
+                return await self._fetch(hook)
+        except TimeoutError:
+            if limit.expired():  # ours, not a timeout raised inside the fetch
+                return None
+            raise
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             payload = await self._wait()
@@ -107,14 +139,18 @@ class _FivetranPollTrigger(BaseTrigger):
         hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
         deadline = _parse_time(self.end_time)
         async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
+            grace = call_deadline(hook.settings)
             while True:
                 delay, last = self.poll_interval, False
                 if deadline is not None:
-                    remaining = (deadline - datetime.now(UTC)).total_seconds()
+                    remaining = (deadline - self._now()).total_seconds()
                     if remaining <= delay:
                         delay, last = max(remaining, 0.0), True
-                await asyncio.sleep(delay)
-                connection = await self._fetch(hook)
+                await self._sleep(delay)
+                connection = await self._look(hook, deadline, grace)
+                if connection is None:
+                    message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
+                    return problem_event(self.connection_id, TIMEOUT, message)
                 decision = self._decide(connection)
                 if decision.verdict is not Verdict.WAIT:
                     return decision_event(self.connection_id, decision, self._result(connection))

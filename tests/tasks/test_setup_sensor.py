@@ -342,8 +342,9 @@ def test_timeout_fails_the_wait(
         assert "incomplete" in str(error)
     else:
         assert isinstance(error, AirflowSensorTimeout)
-    polls = len(sim.calls())
-    assert 2 <= polls <= 8  # polled every 0.1 s for 0.3 s, then gave up
+    # At most one look per 0.1 s poke interval in 0.3 s; how many fit depends on the machine's speed (a slow
+    # one may time out after its first look), so only the upper bound is asserted.
+    assert 1 <= len(sim.calls()) <= 8
 
 
 def test_trigger_gives_up_at_its_end_time(sim: Sim, context: Context) -> None:

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from airflow_spotify_fivetran.operators import FivetranSyncOperator
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
 from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
+from tests.tasks.clock import FakeClock
 from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, expect_deferral, first_event
 
 END = "2026-01-01T01:00:00+00:00"
@@ -291,88 +291,148 @@ def test_trigger_retries_a_transient_error(sim: Sim) -> None:
     assert [e["status"] for e in sim.requests()] == [503, 200]
 
 
-# -- the poll loop: sleep first, last look at the deadline ----------------------------------------------------
+# -- the poll loop on the test's clock: sleep first, last look at the deadline, never much past it ------------
+
+LoopLog = list[tuple[str, float]]
 
 
-@pytest.fixture
-def loop_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
-    """What the triggers' loop does, in order: ``("sleep", seconds)`` and ``("fetch", 0)``."""
-    import asyncio
-
-    from airflow_spotify_fivetran.triggers import fivetran as module
-
-    log: list[tuple[str, float]] = []
+def driven(trigger: Any, clock: FakeClock, log: LoopLog) -> Any:
+    """``trigger`` on the test's clock, its loop recorded in ``log``: ``("sleep", seconds)`` and
+    ``("fetch", seconds since the start)``. The fetches are real calls to the simulator."""
+    fetch = trigger._fetch
 
     async def sleep(seconds: float) -> None:
         log.append(("sleep", seconds))
-        await asyncio.sleep(seconds)
+        await clock.sleep(seconds)
 
-    def recording(real: Callable[..., Any]) -> Callable[..., Any]:
-        async def fetch(self: Any, hook: Any) -> Any:
-            log.append(("fetch", 0))
-            return await real(self, hook)
+    async def recorded_fetch(hook: Any) -> Any:
+        log.append(("fetch", clock.monotonic()))
+        return await fetch(hook)
 
-        return fetch
-
-    monkeypatch.setattr(module, "asyncio", SimpleNamespace(sleep=sleep, to_thread=asyncio.to_thread))
-    for trigger_class in (FivetranSetupTestsTrigger, FivetranSyncTrigger):
-        monkeypatch.setattr(trigger_class, "_fetch", recording(trigger_class._fetch))
-    return log
+    for name, value in (("_now", clock.now), ("_sleep", sleep), ("_fetch", recorded_fetch)):
+        setattr(trigger, name, value)
+    return trigger
 
 
-def test_the_trigger_sleeps_before_its_first_fetch(sim: Sim, loop_log: list[tuple[str, float]]) -> None:
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def test_the_trigger_sleeps_before_its_first_fetch(sim: Sim, clock: FakeClock) -> None:
     """The task checked just before deferring: the trigger's first look comes a poll interval later."""
     conn_id = sim.create()
+    log: LoopLog = []
     trigger = FivetranSyncTrigger(
         connection_id=conn_id,
         fivetran_conn_id="fivetran_default",
-        poll_interval=0.05,
+        poll_interval=30,
         end_time=None,
         baseline=None,
     )
     sim.complete_sync(conn_id)
 
-    assert first_event(trigger).payload["status"] == "success"
-    assert loop_log == [("sleep", 0.05), ("fetch", 0)]
+    assert first_event(driven(trigger, clock, log)).payload["status"] == "success"
+    assert log == [("sleep", 30), ("fetch", 30)]
 
 
 def test_the_trigger_sleeps_before_every_fetch_and_looks_last_at_its_end_time(
-    sim: Sim, loop_log: list[tuple[str, float]]
+    sim: Sim, clock: FakeClock
 ) -> None:
     conn_id = sim.create(run_setup_tests=False)  # incomplete, nothing failing: only the deadline ends it
-    end = datetime.now(UTC) + timedelta(seconds=0.35)
+    end = clock.at(100)
+    log: LoopLog = []
     trigger = FivetranSetupTestsTrigger(
         connection_id=conn_id,
         fivetran_conn_id="fivetran_default",
-        poll_interval=0.1,
+        poll_interval=30,
         end_time=end.isoformat(),
     )
 
-    event = first_event(trigger)
+    event = first_event(driven(trigger, clock, log))
 
-    assert datetime.now(UTC) >= end  # the last look was at the end time, not a poll interval before it
     assert event.payload["status"] == "timeout"
     assert f"gave up waiting at {end.isoformat()}: setup of {conn_id} incomplete" in event.payload["message"]
-    fetches = len(loop_log) // 2
-    assert 3 <= fetches <= 4
-    assert [step for step, _ in loop_log] == ["sleep", "fetch"] * fetches
-    assert all(seconds == 0.1 for _, seconds in loop_log[:-2:2])
-    assert 0 <= loop_log[-2][1] <= 0.1
-    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")] * fetches
+    # Every 30 s, and the last look at the end time itself, not a poll interval before it.
+    assert log == [
+        *[("sleep", 30), ("fetch", 30)],
+        *[("sleep", 30), ("fetch", 60)],
+        *[("sleep", 30), ("fetch", 90)],
+        *[("sleep", 10), ("fetch", 100)],
+    ]
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")] * 4
 
 
-def test_a_trigger_past_its_end_time_looks_once_then_times_out(
-    sim: Sim, loop_log: list[tuple[str, float]]
-) -> None:
+def test_a_trigger_past_its_end_time_looks_once_then_times_out(sim: Sim, clock: FakeClock) -> None:
     conn_id = sim.create(run_setup_tests=False)
+    log: LoopLog = []
     trigger = FivetranSetupTestsTrigger(
-        connection_id=conn_id, fivetran_conn_id="fivetran_default", poll_interval=30, end_time=END
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=30,
+        end_time=clock.at(-60).isoformat(),
     )
-    event = first_event(trigger)
+    event = first_event(driven(trigger, clock, log))
 
     assert event.payload["status"] == "timeout"
     assert "incomplete" in event.payload["message"]
-    assert loop_log == [("sleep", 0.0), ("fetch", 0)]
+    assert log == [("sleep", 0.0), ("fetch", 0)]
+
+
+def test_a_look_unanswered_past_the_end_time_ends_with_a_timeout_not_the_hooks_retries(
+    sim: Sim, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fivetran hangs at the last look: the hook would retry (5 attempts, backoff) long past end_time; the
+    trigger gives up one call's deadline (connect + read timeout, 0.5 s here) after it."""
+    conn_id = sim.create(run_setup_tests=False)
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "delay", seconds=5, count=None)
+    slow = json.loads(sim.server.airflow_conn_json) | {"extra": {"connect_timeout": 0.2, "read_timeout": 0.3}}
+    monkeypatch.setenv("AIRFLOW_CONN_FIVETRAN_HANGING", json.dumps(slow))
+    end = clock.at(30)
+    log: LoopLog = []
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id, fivetran_conn_id="fivetran_hanging", poll_interval=30, end_time=end.isoformat()
+    )
+
+    event = first_event(driven(trigger, clock, log))
+
+    assert event.payload["status"] == "timeout", event.payload
+    assert event.payload["message"] == (
+        f"gave up waiting at {end.isoformat()}: Fivetran did not answer within 0.5 s of it"
+    )
+    assert log == [("sleep", 30), ("fetch", 30)]
+
+
+def test_a_paused_sync_still_running_at_the_end_time_times_out_naming_its_state(
+    sim: Sim, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paused mid-sync (``sync_state`` still ``syncing``): the trigger waits for that sync; at its end time it
+    gives up naming the state. The simulator cancels a sync on pause, so the answer is shaped here."""
+    from airflow_spotify_fivetran.models import Connection
+    from tests.payloads import connection_answer
+
+    answer = connection_answer()
+    answer["paused"] = True
+    answer["status"].update(sync_state="syncing")
+    connection = Connection.from_api(answer)
+
+    async def fetch(self: Any, hook: Any) -> Any:
+        return connection
+
+    monkeypatch.setattr(FivetranSyncTrigger, "_fetch", fetch)
+    log: LoopLog = []
+    trigger = FivetranSyncTrigger(
+        connection_id=connection.id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=60,
+        end_time=clock.at(180).isoformat(),
+        baseline=BASELINE,
+    )
+    event = first_event(driven(trigger, clock, log))
+
+    assert event.payload["status"] == "timeout"
+    assert "is syncing although the connection was paused" in event.payload["message"]
+    assert [step for step in log if step[0] == "fetch"] == [("fetch", 60), ("fetch", 120), ("fetch", 180)]
 
 
 def test_a_deferred_retest_waits_a_poll_interval_after_the_workers_own_test(
