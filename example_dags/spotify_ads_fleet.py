@@ -24,12 +24,20 @@ Tasks:
    Each instance depends only on its own tasks: an entry that fails (a group that does not exist, tests that
    never pass) stops only its own instance; every other entry is still created, tested and scheduled.
 
-Rate limits and parallelism: at most ``FLEET_PARALLELISM`` instances of each task run at once
-(``max_active_tis_per_dag``), and ``max_active_runs=1`` keeps two runs from racing to create the same
-connection. Fivetran limits setup-test requests (create, re-test) to 250 a minute: the hook retries a 429
-after the ``Retry-After`` Fivetran sends, and the waits re-test every ``poke_interval`` seconds per
-connection, so keep ``connections x 60 / poke_interval`` well under that. To share one budget between
-several DAGs, give these tasks an Airflow pool (``pool="fivetran"``) as well.
+Rate limits and parallelism: at most ``FLEET_PARALLELISM`` instances of each task that writes (create,
+schedule) run at once (``max_active_tis_per_dag``), and ``max_active_runs=1`` keeps two runs from racing to
+create the same connection. The wait has no such cap on purpose: Airflow counts a *deferred* task instance as
+active, so a cap on the wait would let a few entries whose access never arrives hold every slot while the
+healthy entries queue behind them. A deferred wait holds no worker slot; what it costs is API calls (one
+re-test per ``poke_interval`` per connection), and Fivetran limits setup-test requests to 250 a minute: the
+hook retries a 429 after the ``Retry-After`` Fivetran sends, and a wait that meets a long one waits it out
+within its own timeout. Keep ``connections x 60 / poke_interval`` well under 250. To share one budget
+between several DAGs, give the writing tasks an Airflow pool (``pool="fivetran"``) as well.
+
+Retries: every task is retried (``RETRIES`` times, ``RETRY_DELAY`` apart). That is safe because each step
+finds what an earlier try did before it writes: the create adopts the connection with the entry's schema
+instead of creating a second one, the wait only reads and re-tests, and the schedule task sends only what
+differs. A worker lost mid-task then costs a retry, not a half-provisioned connection.
 
 Nothing happens at parse time: this file reads no spec and calls no API; the hook and the spec loader are
 imported inside the tasks.
@@ -38,6 +46,7 @@ imported inside the tasks.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +58,11 @@ from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
 
 #: The spec shipped next to this file; ``spec_path`` may name another (relative paths start here).
 SPEC_FILE = "spotify_ads_fleet.yaml"
-#: At most this many instances of each task of the mapped group run at once.
+#: At most this many instances of each writing task (create, schedule) run at once.
 FLEET_PARALLELISM = 4
+#: Every task is retried: each step is safe to repeat (see the module's docstring).
+RETRIES = int(os.environ.get("SPOTIFY_ADS_RETRIES", "2"))
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("SPOTIFY_ADS_RETRY_DELAY", "60")))
 
 
 #: The schedule task's arguments an entry may set (see ``airflow_spotify_fivetran.fleet``).
@@ -74,6 +86,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    default_args={"retries": RETRIES, "retry_delay": RETRY_DELAY},
     tags=["fivetran", "spotify_ads", "fleet", "example"],
     params={
         "spec_path": Param(
@@ -131,7 +144,7 @@ with DAG(
             deferrable=True,
             poke_interval=float(os.environ.get("SPOTIFY_ADS_POKE_INTERVAL", "30")),
             timeout=60 * 60,
-            max_active_tis_per_dag=FLEET_PARALLELISM,
+            # No max_active_tis_per_dag: a deferred wait would hold its slot (see the module's docstring).
             map_index_template="{{ task.connection_id }}",
         )
         setup: Any = wait.output  # the wait's result, holding the schedule it saw

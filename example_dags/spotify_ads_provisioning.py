@@ -15,6 +15,7 @@ Set-up:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, Param
@@ -28,6 +29,12 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    # Every step is safe to repeat (the create adopts what an earlier try created), so a lost worker costs
+    # a retry, not a half-provisioned connection.
+    default_args={
+        "retries": int(os.environ.get("SPOTIFY_ADS_RETRIES", "2")),
+        "retry_delay": timedelta(seconds=float(os.environ.get("SPOTIFY_ADS_RETRY_DELAY", "60"))),
+    },
     render_template_as_native_obj=True,  # lists and numbers from params stay lists and numbers
     tags=["fivetran", "spotify_ads", "example"],
     params={

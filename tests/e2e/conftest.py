@@ -212,6 +212,7 @@ def base_env(home: Path) -> dict[str, str]:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
             "SPOTIFY_ADS_POKE_INTERVAL": "1",
+            "SPOTIFY_ADS_RETRY_DELAY": "1",
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
