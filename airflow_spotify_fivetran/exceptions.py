@@ -4,6 +4,7 @@ The hierarchy::
 
     FivetranError                      base of everything we raise
     ├── FivetranInputError             bad input, refused before any HTTP call (also a ValueError)
+    │   └── FivetranConfigurationError an Airflow connection that cannot be used (scheme, URL, key)
     ├── FivetranResponseError          Fivetran answered something we cannot read (not JSON, no envelope)
     ├── FivetranApiError               Fivetran answered an HTTP error (status, code, message, request id)
     │   ├── FivetranAuthError          401 / 403: API key or secret wrong or lacking permission
@@ -62,6 +63,15 @@ class FivetranInputError(FivetranError, ValueError):
     @property
     def paths(self) -> list[str]:
         return [p.path for p in self.problems]
+
+
+class FivetranConfigurationError(FivetranInputError):
+    """The Airflow connection cannot be used as it is (unsupported scheme, malformed URL, an API key or secret
+    HTTP cannot carry). Never retried: fix the connection. Each problem names the connection's field."""
+
+    def __init__(self, problems: Sequence[InputProblem], *, conn_id: str) -> None:
+        self.conn_id = conn_id
+        super().__init__(problems, what=f"Airflow connection {conn_id!r}")
 
 
 class FivetranResponseError(FivetranError):

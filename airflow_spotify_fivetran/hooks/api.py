@@ -6,9 +6,11 @@ two paths cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -16,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from airflow_spotify_fivetran import __version__
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
+    FivetranConfigurationError,
     FivetranInputError,
     FivetranResponseError,
     FivetranTransportError,
@@ -30,25 +33,78 @@ USER_AGENT = f"airflow-spotify-fivetran/{__version__}"
 
 #: Extras of a ``fivetran`` Airflow connection that are ours. HttpHook would send any other extra key as an
 #: HTTP header, so these are removed before it sees them.
-OUR_EXTRAS = ("connect_timeout", "read_timeout", "max_attempts")
+OUR_EXTRAS = ("connect_timeout", "read_timeout", "call_timeout", "max_attempts")
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
 
 
-def api_base_url(host: str | None, *, schema: str | None = None, port: int | None = None) -> str:
+def api_base_url(
+    host: str | None, *, schema: str | None = None, port: int | None = None, conn_id: str = DEFAULT_CONN_ID
+) -> str:
     """The base URL of the API for an Airflow connection's host, schema and port, as both hooks use it.
 
     A host without a scheme (``api.fivetran.com``) gets ``https://``: the API key and secret travel in every
     request's ``Authorization`` header, so plain ``http`` is used only when asked for, in the host
     (``http://127.0.0.1:8080``, e.g. the simulator) or in the connection's schema field. HttpHook and
-    HttpAsyncHook would default to ``http``. No host: Fivetran's public API. A trailing ``/`` is dropped.
+    HttpAsyncHook would default to ``http``. No host: Fivetran's public API. A trailing ``/`` is dropped, and
+    so is a trailing ``/v1``: Fivetran's docs write the base URL ``https://api.fivetran.com/v1``, while every
+    path we send starts with ``/v1``.
+
+    Raises ``FivetranConfigurationError`` (naming ``host``, never retried) for a scheme other than http(s)
+    or a URL that is not one (no host name, a space in it, a port that is no number).
     """
     host = (host or "").strip() or DEFAULT_HOST
     url = host if "://" in host else f"{(schema or '').strip() or 'https'}://{host}"
-    url = url.rstrip("/")
-    return f"{url}:{port}" if port else url
+    url = url.rstrip("/").removesuffix("/v1").rstrip("/")
+    url = f"{url}:{port}" if port else url
+    _check_url(url, conn_id)
+    return url
+
+
+def _check_url(url: str, conn_id: str) -> None:
+    problem = None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        problem = f"{url!r} is not a URL ({exc})"
+    else:
+        if parts.scheme.lower() not in ("http", "https"):
+            problem = (
+                f"scheme {parts.scheme!r} of {url!r} is not supported: use https (or http for a local test)"
+            )
+        elif not parts.hostname or any(c.isspace() for c in url):
+            problem = f"{url!r} is not a URL with a host name"
+    if problem:
+        raise FivetranConfigurationError([InputProblem("host", problem)], conn_id=conn_id)
+
+
+def check_credentials(login: str | None, password: str | None, *, conn_id: str) -> None:
+    """Refuse an API key (login) or secret (password) that HTTP Basic auth cannot carry, before any call.
+
+    Fivetran's API keys and secrets are ASCII letters and digits; HTTP Basic (RFC 7617) has no agreed charset
+    beyond ASCII (requests encodes Latin-1, aiohttp too), and Fivetran would refuse any other byte with a
+    401. A non-ASCII or control character is a pasting mistake (a typographic dash or a non-breaking space),
+    and a ``:`` in the key would split it. The message names the field and the character, never the value.
+    """
+    problems = []
+    for field, value in (("login", login), ("password", password)):
+        for char in value or "":
+            if not char.isascii() or not char.isprintable() or (field == "login" and char == ":"):
+                name = f"U+{ord(char):04X}"
+                problems.append(
+                    InputProblem(
+                        field,
+                        f"contains {name}, a character HTTP Basic auth cannot carry (Fivetran API keys and "
+                        "secrets are ASCII letters and digits; was it pasted with a typographic dash or a "
+                        "non-breaking space?)",
+                    )
+                )
+                break
+    if problems:
+        raise FivetranConfigurationError(problems, conn_id=conn_id)
 
 
 _FALSE = frozenset({"false", "no", "off", "0"})
@@ -107,25 +163,28 @@ def default_headers() -> dict[str, str]:
 CONNECTIONS_PATH = "/v1/connections"
 
 
-def connection_path(connection_id: str, action: str = "") -> str:
-    """``/v1/connections/{id}[/{action}]`` with the id escaped, so an odd id cannot change the route.
+def path_segment(value: Any, name: str) -> str:
+    """``value`` as one escaped path segment; ``FivetranInputError`` naming ``name`` when it cannot be one.
 
-    An empty or missing id is refused before any call: it would otherwise turn a GET, PATCH or DELETE of
-    one connection into one on the whole collection.
+    Refused before any call: an empty or blank id (it would turn a GET, PATCH or DELETE of one connection into
+    one on the whole collection), and the dot segments ``.`` and ``..``, which HTTP clients remove (RFC 3986,
+    even escaped as ``%2E``): ``DELETE /v1/connections/..`` would be sent as ``DELETE /v1/``.
     """
-    if not isinstance(connection_id, str) or not connection_id.strip():
-        raise FivetranInputError(
-            [
-                InputProblem(
-                    "connection_id",
-                    f"{connection_id!r} is not a Fivetran connection id (an upstream task may have returned "
-                    "None, e.g. a create task in plan_only mode)",
-                    connection_id,
-                )
-            ],
-            what="connection id",
+    if not isinstance(value, str) or not value.strip():
+        why = (
+            f"{value!r} is not a Fivetran id (an upstream task may have returned None, e.g. a create task in "
+            "plan_only mode)"
         )
-    path = f"{CONNECTIONS_PATH}/{quote(connection_id, safe='')}"
+    elif value in (".", ".."):
+        why = f"{value!r} is not a Fivetran id: a dot segment would send the call to another endpoint"
+    else:
+        return quote(value, safe="")
+    raise FivetranInputError([InputProblem(name, why, value)], what=name.replace("_", " "))
+
+
+def connection_path(connection_id: str, action: str = "") -> str:
+    """``/v1/connections/{id}[/{action}]`` with the id as one escaped segment (``path_segment``)."""
+    path = f"{CONNECTIONS_PATH}/{path_segment(connection_id, 'connection_id')}"
     return f"{path}/{action}" if action else path
 
 
@@ -136,6 +195,13 @@ class CallSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    #: Seconds one attempt (connect, send, read the whole answer) may take; None: connect + read timeouts.
+    call_timeout: float | None = None
+
+    @property
+    def call_deadline(self) -> float:
+        """Seconds after which one attempt is abandoned, however the server trickles its answer."""
+        return self.call_timeout or self.connect_timeout + self.read_timeout
 
     @classmethod
     def resolve(
@@ -146,6 +212,7 @@ class CallSettings:
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         max_attempts: int | None = None,
+        call_timeout: float | None = None,
     ) -> CallSettings:
         """Hook arguments win over connection extras, which win over the defaults.
 
@@ -172,6 +239,7 @@ class CallSettings:
             connect_timeout=pick(connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, float),
             read_timeout=pick(read_timeout, "read_timeout", DEFAULT_READ_TIMEOUT, float),
             max_attempts=pick(max_attempts, "max_attempts", DEFAULT_MAX_ATTEMPTS, int),
+            call_timeout=pick(call_timeout, "call_timeout", None, float),
         )
         if problems:
             raise FivetranInputError(problems, what=f"settings of Airflow connection {conn_id!r}")
@@ -193,13 +261,39 @@ def _positive(value: Any, kind: type) -> float | int | None:
     return number
 
 
-def _hint(status: int, code: str | None, conn_id: str) -> str | None:
+#: Characters of server text (an error message, a body) kept in an exception; the rest is cut, and said so.
+MAX_SERVER_TEXT = 2000
+SCRUBBED = "***"
+
+
+def server_text(text: str, secrets: Collection[str] = ()) -> str:
+    """Text from the server, safe for an exception or a log line: every secret of the call replaced by
+    ``***`` (an error may quote the request back), then cut to ``MAX_SERVER_TEXT`` characters."""
+    forms = {form for s in secrets if s for form in (s, json.dumps(s)[1:-1])}  # raw, and as quoted in JSON
+    for secret in sorted(forms, key=len, reverse=True):  # longest first: a secret may contain another
+        text = text.replace(secret, SCRUBBED)
+    if len(text) > MAX_SERVER_TEXT:
+        text = f"{text[:MAX_SERVER_TEXT]}… [cut: {len(text):,} characters in all]"
+    return text
+
+
+def decode_body(raw: bytes, charset: str | None = None) -> str:
+    """A body as text, whatever its bytes: a proxy's Latin-1 error page is an answer like any other."""
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return raw.decode("utf-8", errors="replace")
+
+
+def _hint(status: int, method: str, path: str, conn_id: str) -> str | None:
     if status in (401, 403):
         return f"Check the API key (login) and API secret (password) of Airflow connection {conn_id!r}" + (
             ", and that the key may manage this group" if status == 403 else ""
         )
     if status == 404:
         return "Check the connection or group id; it may have been deleted"
+    if status == 409 and method == "POST" and path.endswith(("/sync", "/resync")):
+        return "A sync of this connection is running; retry after it ends"
     if status == 409:
         return "A connection with this schema already exists in the group, or a sync is running"
     if status == 429:
@@ -219,8 +313,12 @@ def api_error(
     conn_id: str,
     headers: Mapping[str, str],
     attempts: int = 1,
+    secrets: Collection[str] = (),
 ) -> FivetranApiError:
-    """The typed exception for an HTTP error answer, carrying Fivetran's own ``code`` and ``message``."""
+    """The typed exception for an HTTP error answer, carrying Fivetran's own ``code`` and ``message``.
+
+    Every text taken from the answer goes through ``server_text``: no secret of the call, no megabyte page.
+    """
     code: str | None = None
     message = ""
     try:
@@ -229,36 +327,55 @@ def api_error(
         payload = None
     if isinstance(payload, dict):
         raw_code, raw_message = payload.get("code"), payload.get("message")
-        code = raw_code if isinstance(raw_code, str) else None
+        code = server_text(raw_code, secrets) if isinstance(raw_code, str) else None
         message = raw_message if isinstance(raw_message, str) else ""
-    if not message:
-        snippet = " ".join(body.split())[:200]
+    if message:
+        message = server_text(message, secrets)
+    else:
+        snippet = server_text(" ".join(body.split()), secrets)
         message = f"non-JSON answer: {snippet!r}" if snippet else "empty answer"
+    request_id = headers.get("X-Request-Id") or headers.get("X-Request-ID")
     return api_error_class(status)(
         status=status,
         code=code,
         message=message,
         method=method,
         path=path,
-        request_id=headers.get("X-Request-Id") or headers.get("X-Request-ID"),
+        request_id=server_text(request_id, secrets)[:200] if request_id else None,
         attempts=attempts,
-        hint=_hint(status, code, conn_id),
+        hint=_hint(status, method, path, conn_id),
         retry_after=parse_retry_after(headers.get("Retry-After")),
     )
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (Fivetran sends whole seconds); ``None`` when absent or unreadable."""
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds: whole seconds (what Fivetran sends) or an HTTP date (RFC 9110, section
+    10.2.3), counted from ``now`` (default: the current time); a date in the past is 0. ``None`` when absent
+    or unreadable. The cap (``retry.MAX_RETRY_AFTER``) is applied by the retry policy."""
     if value is None:
         return None
     try:
         seconds = float(value.strip())
     except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+        try:
+            when = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000": UTC, as RFC 5322 reads it
+            when = when.replace(tzinfo=dt.UTC)
+        return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+    return seconds if seconds >= 0 and math.isfinite(seconds) else None
 
 
-def read_envelope(*, status: int, body: str, method: str, path: str, attempts: int = 1) -> dict[str, Any]:
+def read_envelope(
+    *,
+    status: int,
+    body: str,
+    method: str,
+    path: str,
+    attempts: int = 1,
+    secrets: Collection[str] = (),
+) -> dict[str, Any]:
     """Parse a 2xx answer's envelope ``{"code": "Success", "message": ..., "data": ...}``.
 
     Raises ``FivetranResponseError`` (a clear message, never a ``KeyError``) when the body is not JSON,
@@ -269,7 +386,7 @@ def read_envelope(*, status: int, body: str, method: str, path: str, attempts: i
     try:
         payload = json.loads(body)
     except ValueError:
-        snippet = " ".join(body.split())[:120]
+        snippet = server_text(" ".join(body.split()), secrets)
         raise FivetranResponseError(
             f"answer is not valid JSON (truncated or not JSON): {snippet!r}{tail}",
             method=method,
@@ -284,12 +401,8 @@ def read_envelope(*, status: int, body: str, method: str, path: str, attempts: i
             status=status,
         )
     if payload["code"] != "Success":
-        raise FivetranResponseError(
-            f"answer says {payload['code']}: {payload.get('message') or '(no message)'}{tail}",
-            method=method,
-            path=path,
-            status=status,
-        )
+        said = server_text(f"{payload['code']}: {payload.get('message') or '(no message)'}", secrets)
+        raise FivetranResponseError(f"answer says {said}{tail}", method=method, path=path, status=status)
     return payload
 
 
@@ -310,8 +423,13 @@ def read_answer(
     path: str,
     conn_id: str,
     attempt: int,
+    secrets: Collection[str] = (),
 ) -> dict[str, Any]:
-    """One answer, as both hooks read it: the envelope of a success, or the typed error of a failure."""
+    """One answer, as both hooks read it: the envelope of a success, or the typed error of a failure.
+
+    ``secrets``: every secret value of this call (the API secret, those of the request body), scrubbed from
+    every text of the answer that an error carries.
+    """
     if status >= 300:
         raise api_error(
             status=status,
@@ -321,15 +439,30 @@ def read_answer(
             conn_id=conn_id,
             headers=headers,
             attempts=attempt,
+            secrets=secrets,
         )
-    return read_envelope(status=status, body=body, method=method, path=path, attempts=attempt)
+    return read_envelope(
+        status=status, body=body, method=method, path=path, attempts=attempt, secrets=secrets
+    )
 
 
 def no_answer(
-    settings: CallSettings, *, method: str, path: str, attempt: int, cause: BaseException | None = None
+    settings: CallSettings,
+    *,
+    method: str,
+    path: str,
+    attempt: int,
+    cause: BaseException | None = None,
+    deadline: bool = False,
 ) -> FivetranTransportError:
-    """The error for a call that got no answer: a timeout (``cause`` None) or a failed connection."""
-    if cause is None:
+    """The error for a call that got no (complete) answer: a timeout (``cause`` None), the attempt's
+    deadline passed (``deadline``), or a failed connection."""
+    if deadline:
+        message = (
+            f"no complete answer within the deadline of {settings.call_deadline:g} s of one attempt "
+            "(call_timeout; default: connect + read timeouts)"
+        )
+    elif cause is None:
         message = (
             f"no answer within the timeout (connect {settings.connect_timeout:g} s, "
             f"read {settings.read_timeout:g} s)"
@@ -341,7 +474,7 @@ def no_answer(
 
 def applied_earlier(exc: FivetranApiError) -> dict[str, Any]:
     """The envelope a call returns when a retry's error answer shows that an earlier attempt, whose answer
-    was lost, did the work (a DELETE retried into 404, a resync retried into 409)."""
+    was lost, did the work (a DELETE retried into 404, a resync retried into 409 while it runs)."""
     return {
         "code": "Success",
         "message": (

@@ -6,30 +6,39 @@ Basic auth and builds the ``requests.Session``. On top of it, this hook
 - resolves the Airflow connection and builds the session once per hook, and reuses it for every call;
 - sends ``Accept: application/json;version=2`` and a User-Agent naming this package on every call;
 - defaults a host without a scheme to ``https://`` (HttpHook would send the API secret over ``http``);
-- puts a connect and a read timeout on every call;
+- puts a connect and a read timeout on every call, and a deadline on each attempt as a whole (a server
+  trickling its answer a byte at a time cannot hold a worker);
 - retries 429 (honouring ``Retry-After``), 500, 502, 503, 504, network errors and unreadable answers with
   bounded, jittered exponential back-off (``hooks.retry``), and never other 4xx;
 - never creates a connection twice: a create whose answer was lost is looked up before it is tried again;
-- takes a DELETE retried into 404, or a resync retried into 409, after a lost answer for the success it was;
-- turns every error answer into a typed exception carrying Fivetran's own code and message;
-- registers the API secret, ``refresh_token`` and ``client_secret`` with Airflow's secrets masker.
+- takes a DELETE retried into 404 after a lost answer for the success it was, and a resync retried into
+  409 only when a read shows the re-sync running;
+- turns every error answer into a typed exception carrying Fivetran's own code and message, with every
+  secret of the call scrubbed from it and server text cut to a few KB;
+- registers the API secret, ``refresh_token`` and ``client_secret`` with Airflow's secrets masker;
+- refuses, before any call and without retries, an Airflow connection it cannot use (scheme, URL, a key
+  or secret HTTP Basic cannot carry) and ids that are no path segment (``..``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Set
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import requests
 import tenacity
+import urllib3
 from airflow.providers.http.hooks.http import HttpHook
 
 from airflow_spotify_fivetran.exceptions import (
+    FivetranApiError,
     FivetranError,
+    FivetranInputError,
     FivetranNotFoundError,
     FivetranResponseError,
+    InputProblem,
 )
 from airflow_spotify_fivetran.hooks.api import (
     CONNECTIONS_PATH,
@@ -39,7 +48,9 @@ from airflow_spotify_fivetran.hooks.api import (
     CallSettings,
     api_base_url,
     applied_earlier,
+    check_credentials,
     connection_path,
+    decode_body,
     default_headers,
     envelope_data,
     no_answer,
@@ -47,7 +58,7 @@ from airflow_spotify_fivetran.hooks.api import (
     tls_verify,
 )
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory, backoff_delay, lost_answer, retrying_kwargs
-from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value
+from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value, secret_values
 from airflow_spotify_fivetran.models import (
     ConnectCardAnswer,
     ConnectCardConfig,
@@ -61,17 +72,28 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection as AirflowConnection
 
 
+class _DeadlinePassed(Exception):
+    """The attempt's deadline passed before its whole answer was read."""
+
+
 class FivetranHook(HttpHook):
     """Call Fivetran's connection endpoints with typed models in and out.
 
     :param fivetran_conn_id: Airflow connection of type ``fivetran``: login = API key, password = API secret,
-        host = API URL (default ``https://api.fivetran.com``; ``https://`` when it names no scheme). Extras
-        ``connect_timeout``, ``read_timeout`` (seconds) and ``max_attempts`` set the defaults below; HttpHook's
+        host = API URL (default ``https://api.fivetran.com``; ``https://`` when it names no scheme; a trailing
+        ``/v1`` as in Fivetran's docs is fine). Extras ``connect_timeout``, ``read_timeout``,
+        ``call_timeout`` (seconds) and ``max_attempts`` set the defaults below; HttpHook's
         ``proxies``/``proxy``, ``verify``/``verify_ssl``, ``cert`` and ``trust_env`` apply too.
     :param connect_timeout: seconds to open a TCP connection (default 10).
-    :param read_timeout: seconds to wait for an answer (default 60).
-    :param max_attempts: attempts per call, the first included (default 5).
+    :param read_timeout: seconds to wait for each piece of an answer (default 60).
+    :param call_timeout: seconds one attempt may take as a whole: connect, send, and read the whole answer
+        (default: connect + read timeouts). Past it the attempt fails (and is retried like a timeout).
+        ``hook.settings.call_deadline`` is the value in force.
+    :param max_attempts: attempts per call, the first included (default 5); a call that needs several kinds
+        of request (a create and its lost-answer lookup) sends at most this many of each.
     :param sleep: how to wait between attempts; tests may pass a recorder. Defaults to ``time.sleep``.
+    :param clock: seconds of a monotonic clock, for the deadline of an attempt. Defaults to
+        ``time.monotonic``.
     """
 
     conn_name_attr = "fivetran_conn_id"
@@ -88,7 +110,9 @@ class FivetranHook(HttpHook):
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         max_attempts: int | None = None,
+        call_timeout: float | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(method="GET", http_conn_id=fivetran_conn_id)
         self.fivetran_conn_id = fivetran_conn_id
@@ -96,10 +120,13 @@ class FivetranHook(HttpHook):
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "max_attempts": max_attempts,
+            "call_timeout": call_timeout,
         }
         self._settings: CallSettings | None = None
         self._session: requests.Session | None = None
+        self._api_secret: str | None = None
         self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
 
     # -- session: built once per hook ------------------------------------------------------------------
 
@@ -113,7 +140,9 @@ class FivetranHook(HttpHook):
 
     def _set_base_url(self, connection: Any) -> None:
         super()._set_base_url(connection)  # SRV lookup flags; its base URL would default to http://
-        self.base_url = api_base_url(connection.host, schema=connection.schema, port=connection.port)
+        self.base_url = api_base_url(
+            connection.host, schema=connection.schema, port=connection.port, conn_id=self.fivetran_conn_id
+        )
         if self._srv_lookup_enabled:
             self._srv_scheme = urlparse(self.base_url).scheme
 
@@ -121,6 +150,8 @@ class FivetranHook(HttpHook):
         self, session: requests.Session, connection: AirflowConnection
     ) -> requests.Session:
         mask_value(connection.password)
+        self._api_secret = connection.password
+        check_credentials(connection.login, connection.password, conn_id=self.fivetran_conn_id)
         return super()._configure_session_from_auth(session, connection)  # type: ignore[arg-type]
 
     def _configure_session_from_extra(
@@ -164,25 +195,54 @@ class FivetranHook(HttpHook):
     ) -> tuple[int, str, Mapping[str, str]]:
         session = self.get_conn()
         settings = self.settings
+        deadline = self._clock() + settings.call_deadline
         try:
             response = session.request(
                 method,
                 self.url_from_endpoint(path),
                 json=json,
                 params=params,
-                timeout=(settings.connect_timeout, settings.read_timeout),
+                timeout=(settings.connect_timeout, min(settings.read_timeout, settings.call_deadline)),
                 allow_redirects=False,
+                stream=True,  # the body is read below, piece by piece, against the deadline
                 # Given per request, as HttpHook.run does: else requests lets REQUESTS_CA_BUNDLE and
                 # HTTP(S)_PROXY of the environment override the connection's verify and proxies extras.
                 proxies=session.proxies,
                 verify=session.verify,
                 cert=session.cert,
             )
-        except requests.Timeout:
+            with response:
+                body = self._read_body(response, deadline, settings.read_timeout)
+        except _DeadlinePassed:
+            raise no_answer(settings, method=method, path=path, attempt=attempt, deadline=True) from None
+        except (requests.Timeout, TimeoutError):
             raise no_answer(settings, method=method, path=path, attempt=attempt) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
             raise no_answer(settings, method=method, path=path, attempt=attempt, cause=exc) from None
-        return response.status_code, response.text, response.headers
+        return response.status_code, decode_body(body, response.encoding), response.headers
+
+    def _read_body(self, response: requests.Response, deadline: float, read_timeout: float) -> bytes:
+        """The whole body, or ``_DeadlinePassed``: requests has no total timeout, only one per socket read,
+        which a server sending a byte every second never trips. So each read takes what one ``recv`` gives,
+        with the socket's timeout shortened to what is left of the attempt's deadline."""
+        raw = response.raw
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        while True:
+            left = deadline - self._clock()
+            if left <= 0:
+                raise _DeadlinePassed
+            if sock is not None:
+                sock.settimeout(min(read_timeout, left))
+            try:
+                chunk = raw.read1(65536, decode_content=True)
+            except (TimeoutError, urllib3.exceptions.TimeoutError):
+                if deadline - self._clock() <= 0:
+                    raise _DeadlinePassed from None
+                raise
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
     def _attempt(
         self,
@@ -202,7 +262,12 @@ class FivetranHook(HttpHook):
             path=path,
             conn_id=self.fivetran_conn_id,
             attempt=attempt,
+            secrets=self._secrets(json),
         )
+
+    def _secrets(self, body: Any) -> Set[str]:
+        """Every secret value one call knows: the API secret and those of its request body."""
+        return {self._api_secret, *secret_values(body)} - {None, ""}  # type: ignore[return-value]
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
@@ -228,11 +293,14 @@ class FivetranHook(HttpHook):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         applied_statuses: Collection[int] = (),
+        confirm: Callable[[FivetranApiError], bool] | None = None,
     ) -> dict[str, Any]:
         """Send one API call with the retry policy; return the answer's envelope (``code``, ``data``...).
 
         :param applied_statuses: error statuses that, answering a retry after an attempt whose answer was
             lost, mean that attempt did the work (404 for a DELETE): the call then succeeds, with a warning.
+        :param confirm: when such a status may also have another cause (409: any sync is running), a check
+            that the lost attempt did the work; the error is raised when it says no.
         """
         memory = AttemptMemory(applied_statuses)
         for attempt in self._retrying():
@@ -241,7 +309,7 @@ class FivetranHook(HttpHook):
                 try:
                     return self._attempt(method, path, number, json=json, params=params)
                 except FivetranError as exc:
-                    if memory.applied_earlier(exc):
+                    if memory.applied_earlier(exc) and (confirm is None or confirm(exc)):
                         envelope = applied_earlier(exc)
                         self.log.warning("%s", envelope["message"])
                         return envelope
@@ -263,7 +331,9 @@ class FivetranHook(HttpHook):
 
         A lost answer (timeout, dropped connection, 5xx, garbled body) may hide a connection that was
         created: before trying again, and after the last attempt, the connection is looked up by group and
-        schema and returned if it exists. So a retried create never makes a second connection.
+        schema and returned if it exists. So a retried create never makes a second connection. Lookups and
+        POSTs share the call's attempts: at most ``max_attempts`` of each, and the error names the count of
+        the request that failed last.
         """
         model = (
             request
@@ -275,14 +345,21 @@ class FivetranHook(HttpHook):
         group_id, schema = body["group_id"], body["config"]["schema"]
         path = CONNECTIONS_PATH
         maybe_created = False
+        sent = {"POST": 0, "GET": 0}
+
+        def lookup() -> Connection | None:
+            sent["GET"] += 1
+            return self._find_once(group_id, schema, attempt=sent["GET"])
+
         try:
             for attempt in self._retrying():
                 with attempt:
-                    if maybe_created and (existing := self.find_connection(group_id, schema)):
+                    if maybe_created and (existing := lookup()):
                         self.log.warning("The lost create did happen: adopting connection %s", existing.id)
                         return existing
+                    sent["POST"] += 1
                     try:
-                        envelope = self._attempt("POST", path, attempt.retry_state.attempt_number, json=body)
+                        envelope = self._attempt("POST", path, sent["POST"], json=body)
                         # Parsed inside the try: a 2xx whose data we cannot read is a lost answer too
                         # (the connection exists), so the next attempt must look it up, not POST again.
                         return Connection.from_api(
@@ -293,12 +370,34 @@ class FivetranHook(HttpHook):
                     except FivetranError as exc:
                         maybe_created = maybe_created or lost_answer(exc)
                         raise
-        except FivetranError:
-            if maybe_created and (existing := self.find_connection(group_id, schema)):
-                self.log.warning("The lost create did happen: adopting connection %s", existing.id)
-                return existing
+        except FivetranError as exc:
+            if getattr(exc, "method", "") == "POST" and maybe_created:  # the last POST's answer was lost
+                try:
+                    existing = lookup()
+                except FivetranError as lookup_error:
+                    exc.add_note(f"Looking the connection up failed too: {lookup_error}")
+                    existing = None
+                if existing:
+                    self.log.warning("The lost create did happen: adopting connection %s", existing.id)
+                    return existing
+            if maybe_created:
+                exc.add_note(
+                    f"The answer to a create was lost: connection {schema!r} may exist in group {group_id!r}; "
+                    "look before creating it again."
+                )
             raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _find_once(self, group_id: str, schema: str, *, attempt: int) -> Connection | None:
+        """``find_connection`` with one request and no retry of its own: the caller's loop retries it."""
+        path = CONNECTIONS_PATH
+        params = {"limit": 10, "group_id": group_id, "schema": schema}
+        envelope = self._attempt("GET", path, attempt, params=params)
+        data = envelope_data(envelope, method="GET", path=path, status=200)
+        for connection in ConnectionPage.from_api(data, method="GET", path=path).items:
+            if connection.schema_ == schema and connection.group_id == group_id:
+                return connection
+        return None
 
     def get_connection_details(self, connection_id: str) -> Connection:
         """``GET /v1/connections/{id}``; raises ``FivetranNotFoundError`` for an unknown id."""
@@ -373,15 +472,50 @@ class FivetranHook(HttpHook):
         return str(envelope.get("message") or "")
 
     def resync_connection(self, connection_id: str, *, scope: Mapping[str, list[str]] | None = None) -> str:
-        """``POST /v1/connections/{id}/resync``: re-sync everything, or only ``scope`` ({schema: [tables]}).
+        """``POST /v1/connections/{id}/resync``: re-sync all of the connection's data.
 
-        A retry answered 409 (a sync is running) after an attempt whose answer was lost is taken as success:
-        the lost attempt started that sync.
+        :param scope: a table-level re-sync ({schema: [tables]}) is refused before any call: Fivetran offers
+            it only to connectors that support it (databases) and answers 400 for an application connector
+            such as ``spotify_ads`` (contract README, "Corrections and additions").
+
+        The connection is read first. A 409 (a sync is running) answering a retry after an attempt whose
+        answer was lost is a success only if a read then shows a historical sync (a re-sync) running that
+        was not running before: 409 means *any* sync runs, and an ordinary one does not re-sync anything.
+        Otherwise the 409 is raised: retry after that sync ends.
         """
-        body = {"scope": dict(scope)} if scope else {}
+        if scope:
+            raise FivetranInputError(
+                [
+                    InputProblem(
+                        "scope",
+                        "a table-level re-sync is only for connectors that support it (databases); Fivetran "
+                        "answers 400 for an application connector such as spotify_ads. Leave scope out to "
+                        "re-sync all of the connection's data",
+                        dict(scope),
+                    )
+                ],
+                what="resync request",
+            )
         path = connection_path(connection_id, "resync")
-        envelope = self.call("POST", path, json=body, applied_statuses={409})
+        before = self.get_connection_details(connection_id)
+
+        def resync_running(exc: FivetranApiError) -> bool:
+            # One read, not retried: when it fails, we do not know, and the 409 is raised.
+            try:
+                now = self._connection_once(connection_id)
+            except FivetranError as read_error:
+                exc.add_note(f"Could not read the connection to see whether the re-sync runs: {read_error}")
+                return False
+            return _historical_sync_running(now) and not _historical_sync_running(before)
+
+        envelope = self.call("POST", path, json={}, applied_statuses={409}, confirm=resync_running)
         return str(envelope.get("message") or "")
+
+    def _connection_once(self, connection_id: str) -> Connection:
+        path = connection_path(connection_id)
+        envelope = self._attempt("GET", path, 1)
+        data = envelope_data(envelope, method="GET", path=path, status=200)
+        return Connection.from_api(data, method="GET", path=path)
 
     def delete_connection(self, connection_id: str, *, missing_ok: bool = False) -> str:
         """``DELETE /v1/connections/{id}``; with ``missing_ok`` an unknown id is not an error.
@@ -421,3 +555,8 @@ class FivetranHook(HttpHook):
         except FivetranError as exc:
             return False, str(exc)
         return True, "Fivetran accepted the API key and secret"
+
+
+def _historical_sync_running(connection: Connection) -> bool:
+    """Whether a historical sync (a re-sync, or a connection's first sync) is running."""
+    return connection.status.is_historical_sync is True and connection.status.sync_state == "syncing"

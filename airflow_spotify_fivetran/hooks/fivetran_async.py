@@ -4,8 +4,9 @@ Subclass of ``HttpAsyncHook`` (the ``fivetran`` connection type, ``config()`` gi
 Calls go through an ``aiohttp.ClientSession`` taken by ``async with FivetranAsyncHook(...) as hook`` and
 reused for every poll of a trigger run. Hooks of the same Airflow connection in the same event loop share
 that session (``session_pool``): a thousand waiting triggers resolve the connection once and hold a bounded
-pool of sockets. Same base URL, timeouts, retry policy, headers, error types, proxy and TLS settings as the
-synchronous ``FivetranHook``. Nothing here sleeps except ``asyncio.sleep``, and no call blocks the loop.
+pool of sockets. Same base URL, timeouts (the deadline of one attempt included), retry policy, headers,
+error types (secrets scrubbed, server text cut), proxy and TLS settings as the synchronous ``FivetranHook``.
+Nothing here sleeps except ``asyncio.sleep``, and no call blocks the loop.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from airflow_spotify_fivetran.hooks.api import (
     CallSettings,
     api_base_url,
     applied_earlier,
+    check_credentials,
     connection_path,
+    decode_body,
     default_headers,
     envelope_data,
     extra_flag,
@@ -46,7 +49,7 @@ from airflow_spotify_fivetran.hooks.api import (
     tls_verify,
 )
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory, retrying_kwargs
-from airflow_spotify_fivetran.hooks.secrets import mask_value
+from airflow_spotify_fivetran.hooks.secrets import amask_value, secret_values
 from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
 from airflow_spotify_fivetran.models import Connection
 
@@ -92,7 +95,8 @@ class FivetranAsyncHook(HttpAsyncHook):
         async with FivetranAsyncHook("fivetran_default") as hook:
             connection = await hook.get_connection_details(connection_id)
 
-    Parameters are those of ``FivetranHook``.
+    Parameters are those of ``FivetranHook`` (``call_timeout`` included: ``hook.settings.call_deadline``
+    bounds each attempt as a whole, so a trigger may bound itself to its end time plus one call's deadline).
     """
 
     conn_name_attr = "fivetran_conn_id"
@@ -107,6 +111,7 @@ class FivetranAsyncHook(HttpAsyncHook):
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         max_attempts: int | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         super().__init__(method="GET", http_conn_id=fivetran_conn_id)
         self.fivetran_conn_id = fivetran_conn_id
@@ -114,11 +119,13 @@ class FivetranAsyncHook(HttpAsyncHook):
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "max_attempts": max_attempts,
+            "call_timeout": call_timeout,
         }
         # The Basic auth header, set by config(): aiohttp deprecates BasicAuth (a warning per trigger run).
         self._authorization: str | None = None
         self._settings: CallSettings | None = None
         self._proxy: str | None = None
+        self._api_secret: str | None = None
         self._lease: Lease | None = None
 
     async def config(self) -> SessionConfig:
@@ -134,12 +141,16 @@ class FivetranAsyncHook(HttpAsyncHook):
             headers, options = _process_extra_options_from_connection(conn, {})
             extras = {key: headers.pop(key) for key in OUR_EXTRAS if key in headers}
             self._settings = CallSettings.resolve(extras, conn_id=self.fivetran_conn_id, **self._overrides)
+            await amask_value(conn.password)
+            self._api_secret = conn.password
+            check_credentials(conn.login, conn.password, conn_id=self.fivetran_conn_id)
             if conn.login:
-                token = base64.b64encode(f"{conn.login}:{conn.password or ''}".encode("latin1"))
+                token = base64.b64encode(f"{conn.login}:{conn.password or ''}".encode("ascii"))
                 self._authorization = f"Basic {token.decode('ascii')}"
-                mask_value(conn.password)
             self._config = SessionConfig(
-                base_url=api_base_url(conn.host, schema=conn.schema, port=conn.port),
+                base_url=api_base_url(
+                    conn.host, schema=conn.schema, port=conn.port, conn_id=self.fivetran_conn_id
+                ),
                 headers=headers,
                 extra_options=options,
             )
@@ -165,7 +176,7 @@ class FivetranAsyncHook(HttpAsyncHook):
             headers["Authorization"] = self._authorization
         proxy = select_proxy(options.get("proxy"), config.base_url)
         if proxy:
-            mask_value(urlsplit(proxy).password)
+            await amask_value(urlsplit(proxy).password)
         verify = tls_verify(options.get("verify_ssl"))
         cert = options.get("cert")
         if cert is None and isinstance(verify, bool):
@@ -176,7 +187,9 @@ class FivetranAsyncHook(HttpAsyncHook):
             base_url=config.base_url.rstrip("/") + "/",
             headers=headers,
             timeout=aiohttp.ClientTimeout(
-                connect=self.settings.connect_timeout, sock_read=self.settings.read_timeout
+                total=self.settings.call_deadline,  # one attempt as a whole: a trickled answer ends here
+                connect=self.settings.connect_timeout,
+                sock_read=self.settings.read_timeout,
             ),
             connector=new_connector(tls),
             cookie_jar=aiohttp.DummyCookieJar(),  # Fivetran sets no cookies; don't keep a jar per session
@@ -213,13 +226,20 @@ class FivetranAsyncHook(HttpAsyncHook):
 
     async def _attempt(self, method: str, path: str, attempt: int, *, json: Any = None) -> dict[str, Any]:
         client = await self._client_session()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             async with client.request(
                 method, path.lstrip("/"), json=json, allow_redirects=False, proxy=self._proxy
             ) as response:
-                status, body, headers = response.status, await response.text(), response.headers
+                # Bytes, decoded leniently: a proxy's Latin-1 error page is an answer, not a UnicodeDecodeError
+                status, headers = response.status, response.headers
+                body = decode_body(await response.read(), response.charset)
         except TimeoutError:
-            raise no_answer(self.settings, method=method, path=path, attempt=attempt) from None
+            passed = loop.time() - started >= self.settings.call_deadline  # the session's total timeout
+            raise no_answer(
+                self.settings, method=method, path=path, attempt=attempt, deadline=passed
+            ) from None
         except aiohttp.ClientError as exc:
             raise no_answer(self.settings, method=method, path=path, attempt=attempt, cause=exc) from None
         try:
@@ -231,6 +251,7 @@ class FivetranAsyncHook(HttpAsyncHook):
                 path=path,
                 conn_id=self.fivetran_conn_id,
                 attempt=attempt,
+                secrets={self._api_secret, *secret_values(json)} - {None, ""},  # type: ignore[arg-type]
             )
         except FivetranAuthError:
             self._retire_session()

@@ -1,12 +1,34 @@
-"""Register secret values with Airflow's secrets masker, so no log line or rendered template shows them."""
+"""Secret values: registered with Airflow's secrets masker, and listed per call so that every text built from
+an answer (``api.server_text``) can scrub them, whether or not Airflow's masker runs in this process."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-#: Keys of a request body whose values are secrets (Spotify credentials of a ``spotify_ads`` connection).
+#: Keys of a request body whose values are secrets (Spotify credentials of a ``spotify_ads`` connection), and
+#: words that make any other key secret, as Airflow's masker reads key names.
 SECRET_KEYS = frozenset({"refresh_token", "client_secret"})
+SECRET_WORDS = ("secret", "token", "password", "passwd", "private_key", "api_key", "apikey")
+
+
+def is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and (key in SECRET_KEYS or any(w in key.lower() for w in SECRET_WORDS))
+
+
+def secret_values(body: Any) -> set[str]:
+    """Every non-empty string under a secret key of a request body, at any depth."""
+    found: set[str] = set()
+    if isinstance(body, Mapping):
+        for key, value in body.items():
+            if is_secret_key(key) and isinstance(value, str) and value:
+                found.add(value)
+            else:
+                found |= secret_values(value)
+    elif isinstance(body, list):
+        for item in body:
+            found |= secret_values(item)
+    return found
 
 
 def mask_value(value: str | None) -> None:
@@ -18,14 +40,19 @@ def mask_value(value: str | None) -> None:
     mask_secret(value)
 
 
-def mask_request_secrets(body: Any) -> None:
-    """Mask every value under a secret key of a request body, at any depth."""
-    if isinstance(body, Mapping):
-        for key, value in body.items():
-            if key in SECRET_KEYS and isinstance(value, str):
-                mask_value(value)
-            else:
-                mask_request_secrets(value)
-    elif isinstance(body, list):
-        for item in body:
-            mask_request_secrets(item)
+async def amask_value(value: str | None) -> None:
+    """``mask_value`` for code running in an event loop (a trigger): Airflow's ``amask_secret`` sends to the
+    supervisor with ``asend``, where the sync call could deadlock against an ``asend`` already in flight."""
+    if not value:
+        return
+    from airflow.sdk.log import amask_secret
+
+    await amask_secret(value)
+
+
+def mask_request_secrets(body: Any) -> set[str]:
+    """Mask every secret value of a request body (``secret_values``); returns them, for scrubbing."""
+    values = secret_values(body)
+    for value in values:
+        mask_value(value)
+    return values

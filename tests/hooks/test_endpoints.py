@@ -205,15 +205,16 @@ def test_sync_connection_starts_a_sync(hook: FivetranHook, simulator: SimulatorS
 
 def test_resync_connection(hook: FivetranHook, simulator: SimulatorServer) -> None:
     created = _create(hook, "ads_resync")
+    simulator.control.advance_clock(3600)  # the first sync (automatic after setup) ends
 
-    message = hook.resync_connection(created.id, scope={"ads_resync": ["campaign_daily"]})
+    message = hook.resync_connection(created.id)
 
     assert created.id in message
     run = simulator.control.connection(created.id)["_sim"]["sync"]
     assert run is not None
     assert run["kind"] == "resync"
     (resync,) = calls(simulator.control.requests(), "POST", ONE + "/resync")
-    assert resync["request_body"] == {"scope": {"ads_resync": ["campaign_daily"]}}
+    assert resync["request_body"] == {}
 
 
 def test_delete_connection_and_missing_ok(hook: FivetranHook, simulator: SimulatorServer) -> None:

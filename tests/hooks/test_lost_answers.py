@@ -1,6 +1,7 @@
 """A call that is not idempotent, whose answer was lost after Fivetran applied it, meets its own effect when
-retried: the DELETE is retried into 404, the resync into 409. After a lost answer these are successes; without
-one (or after a mere 429 refusal) they stay errors."""
+retried: the DELETE is retried into 404, the resync into 409. After a lost answer a 404 is a success; a 409 only
+when a read shows the re-sync running (409 means any sync runs). Without a lost answer (or after a mere 429
+refusal) they stay errors."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ LOST: dict[str, dict[str, Any]] = {
 def created(hook: FivetranHook, simulator: SimulatorServer) -> str:
     """A connected connection, no sync running; the request log starts empty after it."""
     conn_id = hook.create_connection(demo_request("ads_lost_answer")).id
+    simulator.control.advance_clock(3600)  # the first sync (automatic after setup) ends
     simulator.control.clear_requests()
     return conn_id
 
@@ -111,6 +113,8 @@ def test_a_resync_whose_answer_was_lost_succeeds(
     assert run["kind"] == "resync"  # the lost attempt's resync, running
     assert _statuses(simulator, "POST", ONE + "/resync")[-1] == 409
     assert len(calls(simulator.control.requests(), "POST", ONE + "/resync")) == 2
+    # Known, not guessed: the connection was read before the resync and again after the 409.
+    assert len(calls(simulator.control.requests(), "GET", ONE)) == 2
 
 
 def test_a_resync_during_a_sync_still_fails_without_a_lost_answer(

@@ -46,8 +46,6 @@ async def test_every_request_of_every_method_conforms(hook: FivetranHook, simula
         all_fields=True,
     )
     simulator.control.advance_clock(3600)
-    hook.resync_connection(full.id, scope={"ads_spec": ["campaign_daily"]})
-    simulator.control.advance_clock(3600)
     hook.resync_connection(full.id)
     hook.test_connection()
     hook.delete_connection(card_connection.id)

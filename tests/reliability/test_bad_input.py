@@ -573,6 +573,12 @@ def _delete(connection_id: Any) -> Any:
         pytest.param(lambda: _sensor(""), id="sensor-empty"),
         pytest.param(lambda: _schedule(""), id="schedule-empty"),
         pytest.param(lambda: _delete(""), id="delete-empty"),
+        # HTTP clients remove dot segments: DELETE /v1/connections/.. went to DELETE /v1/, and its 404 was
+        # read by missing_ok (the operator's default) as "already gone".
+        pytest.param(lambda: _delete(".."), id="delete-dotdot-missing-ok"),
+        pytest.param(lambda: _delete("."), id="delete-dot-missing-ok"),
+        pytest.param(lambda: _delete("   "), id="delete-blank"),
+        pytest.param(lambda: _schedule(".."), id="schedule-dotdot"),
     ],
 )
 def test_missing_connection_id_is_refused_before_any_call(
