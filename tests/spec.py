@@ -92,8 +92,25 @@ def _validator(schema: dict[str, Any]) -> Any:
 def _cached_validator(schema_json: str) -> Any:
     from openapi_schema_validator import OAS30Validator
 
-    full = {**json.loads(schema_json), "components": load_spec()["components"]}
+    full = {**json.loads(schema_json), "components": _nullable_enums(load_spec()["components"])}
     return OAS30Validator(full, format_checker=OAS30Validator.FORMAT_CHECKER)
+
+
+def _nullable_enums(node: Any) -> Any:
+    """A copy in which every ``nullable`` enum also lists ``null``.
+
+    OpenAPI 3.0.3 says an enum must list ``null`` itself for ``nullable`` to admit it; the normalized contract
+    marks optional answer properties ``nullable`` precisely so that answers may carry ``null`` for unset values
+    (``destination_schema_names: null``), so the enums it marks admit it too.
+    """
+    if isinstance(node, list):
+        return [_nullable_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _nullable_enums(value) for key, value in node.items()}
+    if copy.get("nullable") is True and isinstance(copy.get("enum"), list) and None not in copy["enum"]:
+        copy["enum"] = [*copy["enum"], None]
+    return copy
 
 
 def _component(name: str) -> dict[str, Any]:

@@ -186,16 +186,12 @@ class Connection:
             "external_secrets_keys_config": copy.deepcopy(self.external_secrets_keys_config),
             "source_sync_details": None,
             "setup_tests": copy.deepcopy(self.setup_tests),
+            "destination_schema_names": self.destination_schema_names,
             "status": status,
             "config": redact(copy.deepcopy(self.config)),
         }
-        # Every property of the official answer object is present, null when unset, except:
-        # - destination_schema_names: a nullable enum whose enum lacks null in the contract's OpenAPI (a strict
-        #   validator refuses null), so it is present only when set;
-        # - the non-nullable $refs (destination_configuration, connect_card, connect_card_config): present
-        #   only when set.
-        if self.destination_schema_names is not None:
-            data["destination_schema_names"] = self.destination_schema_names
+        # Every property of the official answer object is present, null when unset, except the non-nullable
+        # $refs (destination_configuration, connect_card, connect_card_config): present only when set.
         if self.destination_configuration is not None:
             data["destination_configuration"] = dict(self.destination_configuration)
         if self.connect_card is not None:

@@ -52,15 +52,11 @@ def test_create_answers_201_with_readme_defaults(simulator_http: SimulatorHttp) 
         "external_secrets_keys_config",
         "source_sync_details",
         "setup_tests",
-    ):
-        assert data[key] is None, key
-    # Non-nullable $refs are omitted when unset, and so is the nullable enum the contract's OpenAPI lacks null for.
-    for key in (
-        "connect_card",
-        "connect_card_config",
-        "destination_configuration",
         "destination_schema_names",
     ):
+        assert data[key] is None, key
+    # Non-nullable $refs are omitted when unset.
+    for key in ("connect_card", "connect_card_config", "destination_configuration"):
         assert key not in data
 
 
