@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -58,11 +58,18 @@ def test_connect_card_for_an_unknown_connection_fails(sim: Sim, context: Context
     assert FivetranConnectCardLink().xcom_key not in ti.xcoms
 
 
+def card_token(card_uri: str) -> str:
+    """The card's token: Fivetran's URI carries it as the query parameter ``auth`` (contract README)."""
+    [token] = parse_qs(urlsplit(card_uri).query)["auth"]
+    return token
+
+
 def authorize_in_the_card(card_uri: str) -> None:
     """What a person does: open the card's URI and press "Authorize" (the page's form posts here)."""
     uri = urlsplit(card_uri)
+    token = card_token(card_uri)
     response = requests.post(
-        f"{uri.scheme}://{uri.netloc}{uri.path}/authorize", allow_redirects=False, timeout=10
+        f"{uri.scheme}://{uri.netloc}/_sim/connect-card/{token}/authorize", allow_redirects=False, timeout=10
     )
     assert response.status_code == 303, response.text
     assert response.headers["Location"].startswith(REDIRECT)
@@ -201,7 +208,7 @@ def test_the_connect_card_uri_is_not_logged(
     result = card_op(conn_id).execute(context)
 
     uri = result["connect_card_uri"]
-    token = urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1]
+    token = card_token(uri)
     assert ti.xcoms[FivetranConnectCardLink().xcom_key] == uri
     out = capsys.readouterr().out
     assert f"Connect Card for {conn_id} created" in out

@@ -1,7 +1,8 @@
 """FivetranSyncOperator and FivetranSyncSensor against the simulator, on its manual clock.
 
 Syncs take 60 simulator seconds; a test moves the clock while the task waits (``sim.on_request``: after
-the n-th read of the connection), so a wait sees ``syncing`` first and the completion later.
+the n-th read of the connection), so a wait sees ``syncing`` first and the completion later. Connections are
+made with ``schedule_type: manual``: under ``auto`` Fivetran (and the simulator) would also sync by itself.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from airflow.sdk import DAG, Context
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from airflow_spotify_fivetran.exceptions import (
-    FivetranConflictError,
+    FivetranBadRequestError,
     FivetranInputError,
     FivetranSyncFailedError,
     FivetranWaitTimeoutError,
@@ -55,8 +56,13 @@ def one_task_dag(dag_id: str, make: Callable[[], Any]) -> DAG:
 @pytest.fixture
 def synced(sim: Sim) -> tuple[str, datetime]:
     """A connection that synced once (60 s sync, succeeded); the next syncs take 60 s too."""
-    conn_id = sim.create()
+    conn_id = manual(sim)
     return conn_id, sim.complete_sync(conn_id)
+
+
+def manual(sim: Sim, **fields: Any) -> str:
+    """A connection only the sync endpoint syncs (no automatic first sync after its setup tests)."""
+    return sim.create(schedule_type="manual", **fields)
 
 
 def read(conn_id: str) -> tuple[str, str]:
@@ -126,7 +132,12 @@ def test_sync_operator_fails_when_the_sync_fails(
 
 
 def rescheduled_then_success(sim: Sim, conn_id: str) -> None:
-    """The next sync is rescheduled by Fivetran (for 600 s after its end), and the resumed run succeeds."""
+    """The next sync is rescheduled by Fivetran (for 600 s after its end), and the resumed run succeeds.
+
+    Under ``auto``: a rescheduled sync resumes by itself only on an automatic schedule (as the simulator
+    models it); the next slot of the 6-hourly grid is far beyond these 12 minutes."""
+    sim.api("PATCH", f"/v1/connections/{conn_id}", {"schedule_type": "auto"})
+    sim.control.clear_requests()
     sim.control.set_scenario(
         {"sync": {"duration_seconds": 60, "outcomes": ["rescheduled"], "rescheduled_delay_seconds": 600}}
     )
@@ -251,13 +262,14 @@ def test_sync_operator_wait_times_out(
 def test_sync_of_a_connection_whose_setup_is_incomplete_fails_with_fivetrans_message(
     sim: Sim, context: Context
 ) -> None:
-    conn_id = sim.create(run_setup_tests=False)
-    with pytest.raises(FivetranConflictError, match="its setup is incomplete"):
+    conn_id = manual(sim, run_setup_tests=False)
+    # Fivetran's known refusal of an action on an incomplete connection (contract README, last section).
+    with pytest.raises(FivetranBadRequestError, match=r"setup state .* but it was 'incomplete'"):
         sync_op(conn_id).execute(context)
 
 
 def test_a_paused_connection_fails_instead_of_waiting(sim: Sim, context: Context) -> None:
-    conn_id = sim.create(paused=True)
+    conn_id = manual(sim, paused=True)
     with pytest.raises(FivetranSyncFailedError, match="paused"):
         sync_op(conn_id, wait_for_completion=True).execute(context)
 
@@ -361,7 +373,7 @@ def test_sync_sensor_after_the_first_sync_ever(
     sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
 ) -> None:
     # A connection that never synced: the operator's baseline is None, rendered by Jinja as "None".
-    conn_id = sim.create()
+    conn_id = manual(sim)
     sim.control.set_clock(datetime.now(UTC))  # the DAG run starts after this simulator moment
     sim.control.set_scenario({"sync": {"duration_seconds": 60}})
     advance_after_read(sim, conn_id, 2, 60)
@@ -378,7 +390,7 @@ def test_sync_sensor_after_the_first_sync_ever(
 
 
 def test_sync_sensor_with_a_garbled_baseline_names_it(sim: Sim, context: Context) -> None:
-    conn_id = sim.create()
+    conn_id = manual(sim)
     with pytest.raises(FivetranInputError, match="baseline"):
         sync_sensor(conn_id, baseline="yesterday").execute(context)
     assert sim.calls() == []
