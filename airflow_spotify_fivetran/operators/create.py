@@ -231,7 +231,7 @@ def _not_a_mapping(value: object) -> FivetranInputError:
         [
             InputProblem(
                 "connection",
-                "must be a mapping (Fivetran's create body) or a NewSpotifyAdsConnection, got "
+                "must be a dict (Fivetran's create body, any mapping) or a NewSpotifyAdsConnection, got "
                 f"{type(value).__name__}{hint}",
             )
         ],

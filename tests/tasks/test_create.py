@@ -285,7 +285,7 @@ def test_a_connection_that_is_not_a_mapping_is_refused_naming_it(
     with pytest.raises(FivetranInputError) as raised:
         create_op(connection).execute(context)
     assert raised.value.paths == ["connection"]
-    assert "must be a mapping" in str(raised.value)
+    assert "must be a dict" in str(raised.value)
     assert type(connection).__name__ in str(raised.value)
     assert DEMO_CLIENT_SECRET not in str(raised.value)  # the value itself is never shown
     assert sim.calls() == []
