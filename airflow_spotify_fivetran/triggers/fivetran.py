@@ -3,7 +3,7 @@
 Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``) for its whole run, polls with
 ``asyncio.sleep`` before each call (the task checked just before deferring), and ends with exactly one
 event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; a look still
-unanswered one call's deadline (the hook's connect plus read timeout) after ``end_time`` is cut short with a
+unanswered one call's deadline (the hook's ``CallSettings.call_deadline``) after ``end_time`` is cut short with a
 ``timeout`` event too, so retries cannot carry a trigger past its end. On an error the hook could not retry
 away, or any other exception, it ends with an ``error`` event carrying the message. The
 hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
@@ -28,7 +28,6 @@ from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_ev
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
-    from airflow_spotify_fivetran.hooks.api import CallSettings
     from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
     from airflow_spotify_fivetran.models import Connection
 
@@ -39,12 +38,6 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def call_deadline(settings: CallSettings) -> float:
-    """Seconds one call may take past ``end_time`` before the trigger gives up on it: one attempt's
-    connect plus read timeout (the retries after it would carry the trigger well past its end)."""
-    return settings.connect_timeout + settings.read_timeout
 
 
 class _FivetranPollTrigger(BaseTrigger):
@@ -139,7 +132,7 @@ class _FivetranPollTrigger(BaseTrigger):
         hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
         deadline = _parse_time(self.end_time)
         async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
-            grace = call_deadline(hook.settings)
+            grace = hook.settings.call_deadline  # one attempt's deadline, retries excluded
             while True:
                 delay, last = self.poll_interval, False
                 if deadline is not None:

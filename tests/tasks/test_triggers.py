@@ -383,7 +383,7 @@ def test_a_look_unanswered_past_the_end_time_ends_with_a_timeout_not_the_hooks_r
     sim: Sim, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fivetran hangs at the last look: the hook would retry (5 attempts, backoff) long past end_time; the
-    trigger gives up one call's deadline (connect + read timeout, 0.5 s here) after it."""
+    trigger gives up one call's deadline (``call_deadline``: connect + read timeout, 0.5 s here) after it."""
     conn_id = sim.create(run_setup_tests=False)
     sim.control.add_fault(f"GET /v1/connections/{conn_id}", "delay", seconds=5, count=None)
     slow = json.loads(sim.server.airflow_conn_json) | {"extra": {"connect_timeout": 0.2, "read_timeout": 0.3}}
