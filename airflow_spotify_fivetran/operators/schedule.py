@@ -30,24 +30,14 @@ def desired_schedule(
 ) -> Schedule:
     """Validate the schedule a task asks for, before any call; raises ``FivetranInputError`` naming the field.
 
-    ``daily_sync_time`` is converted from ``time_zone`` to the UTC hour Fivetran stores, and needs
-    ``sync_frequency`` 1440 in the same task (Fivetran keeps a daily time only for daily syncs).
+    ``daily_sync_time`` is converted from ``time_zone`` to the UTC hour Fivetran stores. Whether it can hold
+    (the connection syncs, or is set to sync, every 1440 minutes) depends on the connection:
+    :func:`~airflow_spotify_fivetran.models.schedule_changes` decides once it is known. Only a task asking for
+    a daily hour beside another frequency is refused here, as it contradicts itself.
     """
     from airflow_spotify_fivetran.models import Schedule
     from airflow_spotify_fivetran.models.schedule import to_fivetran_daily_sync_time
 
-    if daily_sync_time is not None and str(sync_frequency) != "1440":
-        raise FivetranInputError(
-            [
-                InputProblem(
-                    "daily_sync_time",
-                    f"{daily_sync_time!s} is only kept by Fivetran with sync_frequency 1440 (daily): "
-                    f"set sync_frequency=1440 in this task (got {sync_frequency!r})",
-                    daily_sync_time,
-                )
-            ],
-            what="schedule",
-        )
     values = {
         "sync_frequency": sync_frequency,
         "daily_sync_time": (
@@ -68,8 +58,9 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
     """Set a connection's schedule: ``sync_frequency``, ``daily_sync_time``, ``schedule_type``, ``paused``.
 
     Only what differs from the connection's current schedule is sent, in one PATCH; when nothing differs
-    no change is sent at all. The schedule is validated before any call: ``daily_sync_time`` needs
-    ``sync_frequency=1440`` in the same task.
+    no change is sent at all. The schedule is validated before any call. A ``daily_sync_time`` alone is
+    enough for a connection that already syncs every 1440 minutes; for one that does not, give
+    ``sync_frequency=1440`` too, or the task fails before the PATCH (Fivetran would accept the hour and drop it).
 
     :param connection_id: the Fivetran connection id (templated).
     :param sync_frequency: minutes between syncs: 1, 5, 15, 30, 60, 120, 180, 360, 480, 720 or 1440.

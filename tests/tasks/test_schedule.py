@@ -62,18 +62,35 @@ def test_current_schedule_saves_the_read(sim: Sim, context: Context) -> None:
     assert patch_bodies(sim) == [{"paused": True}]
 
 
-def test_a_new_daily_hour_is_sent_with_the_daily_frequency(sim: Sim, context: Context) -> None:
+def test_a_new_daily_hour_of_a_daily_connection_is_sent_alone(sim: Sim, context: Context) -> None:
+    """``{"daily_sync_time": ...}`` alone is documented for a connection already at 1440 (Fivetran's guide
+    "How to set a start time for daily syncs"): only what changes is sent."""
     conn_id = sim.create(sync_frequency=1440, daily_sync_time="03:00")
     schedule_op(conn_id, sync_frequency=1440, daily_sync_time=dt.time(5)).execute(context)
-    # Fivetran takes a daily time only with sync_frequency 1440 in the same PATCH.
-    assert patch_bodies(sim) == [{"daily_sync_time": "05:00", "sync_frequency": 1440}]
+    assert patch_bodies(sim) == [{"daily_sync_time": "05:00"}]
     assert sim.details(conn_id)["daily_sync_time"] == "05:00"
+
+
+def test_a_daily_hour_alone_is_enough_for_a_daily_connection(sim: Sim, context: Context) -> None:
+    conn_id = sim.create(sync_frequency=1440)
+    result = schedule_op(conn_id, daily_sync_time="07:00").execute(context)
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}"), ("PATCH", f"/v1/connections/{conn_id}")]
+    assert patch_bodies(sim) == [{"daily_sync_time": "07:00"}]
+    assert result["daily_sync_time"] == "07:00"
+    assert sim.details(conn_id)["daily_sync_time"] == "07:00"
+
+
+def test_a_daily_hour_alone_uses_the_upstream_schedule_without_a_read(sim: Sim, context: Context) -> None:
+    conn_id = sim.create(sync_frequency=1440)
+    current = {**DEFAULT_SCHEDULE, "sync_frequency": 1440}
+    schedule_op(conn_id, daily_sync_time="07:00", current_schedule=current).execute(context)
+    assert sim.calls() == [("PATCH", f"/v1/connections/{conn_id}")]
+    assert patch_bodies(sim) == [{"daily_sync_time": "07:00"}]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"daily_sync_time": "03:00"}, "daily_sync_time"),
         ({"daily_sync_time": "03:00", "sync_frequency": 360}, "daily_sync_time"),
         ({"sync_frequency": 7}, "sync_frequency"),
         ({"sync_frequency": 1440, "daily_sync_time": "03:30"}, "daily_sync_time"),
@@ -89,7 +106,6 @@ def test_a_new_daily_hour_is_sent_with_the_daily_frequency(sim: Sim, context: Co
         ({}, ""),
     ],
     ids=[
-        "time-without-1440",
         "time-with-360",
         "frequency",
         "half-hour",
@@ -108,9 +124,17 @@ def test_bad_schedule_is_refused_before_any_call(
     assert sim.calls() == []
 
 
-def test_daily_time_without_1440_names_the_fix(sim: Sim, context: Context) -> None:
-    with pytest.raises(FivetranInputError, match="set sync_frequency=1440"):
-        schedule_op("any_connection", daily_sync_time="03:00").execute(context)
+def test_a_daily_hour_for_a_connection_that_stays_non_daily_is_refused_before_the_patch(
+    sim: Sim, context: Context
+) -> None:
+    """Fivetran would accept the PATCH and drop the hour: the task could not hold what it asks, so it fails
+    naming the fix, after the one read that tells the connection's frequency."""
+    conn_id = sim.create()  # 360 minutes
+    with pytest.raises(FivetranInputError, match="set sync_frequency 1440") as raised:
+        schedule_op(conn_id, daily_sync_time="03:00").execute(context)
+    assert raised.value.paths == ["daily_sync_time"]
+    assert "every 360 minutes" in str(raised.value)
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")]
 
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Tokyo", "America/New_York"])
