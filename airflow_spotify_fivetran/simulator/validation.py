@@ -307,16 +307,13 @@ def _common(body: dict[str, Any], change: SettingsChange) -> None:
 
 def _check_daily_time(change: SettingsChange, current_frequency: int | None) -> None:
     # Spec (daily_sync_time): it defines the start time "when the sync frequency is already set or being set by
-    # the current request to 1440"; README: "only meaningful when sync_frequency is, or becomes ..., 1440".
+    # the current request to 1440"; README: "only meaningful when sync_frequency is, or becomes ..., 1440", and
+    # the answer carries it "only when frequency is 1440 and it was set explicitly, null otherwise". Neither
+    # says Fivetran refuses it beside another frequency, so it is accepted and dropped, not refused.
     if change.fields.get("daily_sync_time") is None:
         return
-    frequency = change.fields.get("sync_frequency", current_frequency)
-    if frequency != DAILY_FREQUENCY:
-        raise InvalidInput(
-            "daily_sync_time",
-            "Field 'daily_sync_time' is only allowed when sync_frequency is, or is set in the same request to, "
-            f"1440 (daily); the sync frequency would be {frequency}",
-        )
+    if change.fields.get("sync_frequency", current_frequency) != DAILY_FREQUENCY:
+        del change.fields["daily_sync_time"]
 
 
 def create_body(body: dict[str, Any]) -> tuple[str, SettingsChange]:

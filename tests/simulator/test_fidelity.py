@@ -215,3 +215,17 @@ def test_schema_reload_answers_the_standard_config(simulator_http: SimulatorHttp
     response = simulator_http.post("/v1/connections/nope/schemas/reload", json={})
     assert response.status_code == 404
     assert details(simulator_http, conn_id)["config"]["report_list"] == [REPORT]
+
+
+def test_a_daily_hour_beside_another_frequency_is_accepted_and_dropped(simulator_http: SimulatorHttp) -> None:
+    """Neither the spec nor the evidence says Fivetran refuses it: the answer carries it only at 1440."""
+    created = simulator_http.post(
+        "/v1/connections", json=create_body("hour_dropped", sync_frequency=360, daily_sync_time="14:00")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["daily_sync_time"] is None
+    patched = simulator_http.patch(
+        f"/v1/connections/{created.json()['data']['id']}", json={"daily_sync_time": "03:00"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["data"]["daily_sync_time"] is None
