@@ -144,8 +144,10 @@ def test_a_bad_field_is_named_with_its_entry() -> None:
 
 
 def test_every_problem_of_every_entry_is_reported_at_once() -> None:
-    first = entry("music", config={"report_list": [{"table": "t", "dimension": "CAMPAING"}]})
-    second = entry("news", config={"schema": "Not A Schema"}, data_delay_sensitivity="SOMETIMES")
+    first = entry(
+        "music", config={"report_list": [{"table": "t", "dimension": "CAMPAING", "granularity": "WEEK"}]}
+    )
+    second = entry("news", config={"schema": ""}, data_delay_sensitivity="SOMETIMES")
     found = problems(spec(first, entry("ok"), second))
     paths = [f.split(": ")[0] + ": " + f.split(": ")[1] for f in found]
     assert "connections[0] (music): config.report_list[0].dimension" in paths
