@@ -8,6 +8,7 @@ Airflow 3 reads an operator link's URL from the XCom named ``link.xcom_key``; ta
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
@@ -19,8 +20,8 @@ DASHBOARD_URL = "https://fivetran.com/dashboard/connections/{connection_id}/stat
 
 
 def dashboard_url(connection_id: str) -> str:
-    """The connection's status page in Fivetran's dashboard."""
-    return DASHBOARD_URL.format(connection_id=connection_id)
+    """The connection's status page in Fivetran's dashboard; the id is one path segment, whatever it holds."""
+    return DASHBOARD_URL.format(connection_id=quote(connection_id, safe=""))
 
 
 class _XComLink(BaseOperatorLink):
