@@ -21,7 +21,7 @@ DASHBOARD_URL = "https://fivetran.com/dashboard/connections/{connection_id}/stat
 
 def dashboard_url(connection_id: str) -> str:
     """The connection's status page in Fivetran's dashboard; the id is one path segment, whatever it holds."""
-    return DASHBOARD_URL.format(connection_id=quote(connection_id, safe=""))
+    return DASHBOARD_URL.format(connection_id=quote(str(connection_id), safe=""))
 
 
 class _XComLink(BaseOperatorLink):
