@@ -2,7 +2,7 @@
 TLS front of the simulator (self-signed certificate for 127.0.0.1).
 
 Every test that uses the ``simulator`` fixture is also checked after it ran: each request the hook sent
-carries our headers and (when ``../shared/fivetran-api`` is present) conforms to the OpenAPI.
+carries our headers and conforms to the OpenAPI.
 """
 
 from __future__ import annotations

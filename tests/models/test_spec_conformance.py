@@ -1,4 +1,4 @@
-"""The models against Fivetran's official OpenAPI definition (normalized copy in ../shared/fivetran-api)."""
+"""The models against Fivetran's official OpenAPI definition (normalized copy vendored in tests/contract)."""
 
 from __future__ import annotations
 
