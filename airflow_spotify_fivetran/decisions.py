@@ -166,3 +166,14 @@ def sync_baseline(connection: Connection) -> datetime | None:
     """The latest completion time of a connection, before a sync is requested."""
     moments = [_utc(m) for m in (connection.succeeded_at, connection.failed_at) if m is not None]
     return max(m for m in moments if m is not None) if moments else None
+
+
+def pause_after_rate_limit(retry_after: float | None, poll_interval: float) -> float:
+    """Seconds a wait sleeps before its next look after Fivetran answered 429 (and the hook's own retries,
+    capped at ``hooks.retry.MAX_RETRY_AFTER``, did not get past it).
+
+    In a wait a rate limit means "wait longer", not "failed": the wait honours ``Retry-After`` however
+    long (an hourly setup-test budget asks for many minutes), never looks sooner than its poll interval,
+    and its own timeout bounds the whole.
+    """
+    return max(retry_after or 0.0, poll_interval)

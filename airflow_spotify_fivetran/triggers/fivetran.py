@@ -4,8 +4,11 @@ Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``
 ``asyncio.sleep`` before each call (the task checked just before deferring), and ends with exactly one
 event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; a look still
 unanswered one call's deadline (the hook's ``CallSettings.call_deadline``) after ``end_time`` is cut short with a
-``timeout`` event too, so retries cannot carry a trigger past its end. On an error the hook could not retry
-away, or any other exception, it ends with an ``error`` event carrying the message. The
+``timeout`` event too, so retries cannot carry a trigger past its end. Over a Fivetran rate limit (a 429 the
+hook's own retries did not get past, such as the hourly setup-test budget whose ``Retry-After`` runs to many
+minutes) the trigger waits as long as Fivetran asks, up to its ``end_time``, then ends with a ``timeout``
+naming the limit. On any other error the hook could not retry away, or any other exception, it ends with an
+``error`` event carrying the message. The
 hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
 does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
 
@@ -125,7 +128,8 @@ class _FivetranPollTrigger(BaseTrigger):
         ``retest=True`` a fetch is a setup-test run, which has a rate limit of its own). The last sleep ends
         at ``end_time``: the trigger looks once more then, and gives up if the answer is still "wait".
         """
-        from airflow_spotify_fivetran.decisions import Verdict
+        from airflow_spotify_fivetran.decisions import Verdict, pause_after_rate_limit
+        from airflow_spotify_fivetran.exceptions import FivetranRateLimitError
 
         # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
         # worker thread: in the loop it would stall every other trigger of this triggerer.
@@ -133,14 +137,26 @@ class _FivetranPollTrigger(BaseTrigger):
         deadline = _parse_time(self.end_time)
         async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
             grace = hook.settings.call_deadline  # one attempt's deadline, retries excluded
+            pause = self.poll_interval
             while True:
-                delay, last = self.poll_interval, False
+                delay, last = pause, False
                 if deadline is not None:
                     remaining = (deadline - self._now()).total_seconds()
                     if remaining <= delay:
                         delay, last = max(remaining, 0.0), True
                 await self._sleep(delay)
-                connection = await self._look(hook, deadline, grace)
+                try:
+                    connection = await self._look(hook, deadline, grace)
+                except FivetranRateLimitError as exc:
+                    # Over a Fivetran rate limit (an hourly one asks to wait longer than the hook waits
+                    # inside one call): the wait goes on until its own end_time, then names the limit.
+                    if last:
+                        message = f"gave up waiting at {self.end_time}: still over Fivetran's rate limit ({exc})"
+                        return problem_event(self.connection_id, TIMEOUT, message)
+                    pause = pause_after_rate_limit(exc.retry_after, self.poll_interval)
+                    self.log.warning("Over Fivetran's rate limit; next look in %g s: %s", pause, exc)
+                    continue
+                pause = self.poll_interval
                 if connection is None:
                     message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
                     return problem_event(self.connection_id, TIMEOUT, message)

@@ -435,6 +435,67 @@ def test_a_paused_sync_still_running_at_the_end_time_times_out_naming_its_state(
     assert [step for step in log if step[0] == "fetch"] == [("fetch", 60), ("fetch", 120), ("fetch", 180)]
 
 
+def test_a_long_retry_after_keeps_the_wait_alive_until_fivetran_answers(sim: Sim, clock: FakeClock) -> None:
+    """An hourly limit asks for 300 s, more than the hook waits inside one call (``MAX_RETRY_AFTER``): the
+    hook gives up at once, and the trigger sleeps the 300 s itself and looks again, as often as needed."""
+    conn_id = sim.create()
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "error", status=429, retry_after=300, count=2)
+    log: LoopLog = []
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id,
+        fivetran_conn_id="fivetran_default",
+        poll_interval=30,
+        end_time=clock.at(3600).isoformat(),
+    )
+
+    event = first_event(driven(trigger, clock, log))
+
+    assert event.payload["status"] == "success", event.payload
+    assert log == [
+        *[("sleep", 30), ("fetch", 30)],
+        *[("sleep", 300), ("fetch", 330)],
+        *[("sleep", 300), ("fetch", 630)],
+    ]
+    assert [e["status"] for e in sim.requests()] == [429, 429, 200]
+
+
+def test_a_short_retry_after_still_waits_a_poll_interval(sim: Sim, clock: FakeClock) -> None:
+    """A 429 that outlasts the hook's own retries (one attempt here) never makes the wait look sooner
+    than its poll interval."""
+    conn_id = sim.create()
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "error", status=429, retry_after=0, count=1)
+    once = json.loads(sim.server.airflow_conn_json) | {"extra": {"max_attempts": 1}}
+    log: LoopLog = []
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id, fivetran_conn_id="fivetran_once", poll_interval=30, end_time=None
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIRFLOW_CONN_FIVETRAN_ONCE", json.dumps(once))
+        event = first_event(driven(trigger, clock, log))
+
+    assert event.payload["status"] == "success", event.payload
+    assert log == [("sleep", 30), ("fetch", 30), ("sleep", 30), ("fetch", 60)]
+
+
+def test_a_rate_limit_lasting_past_the_end_time_times_out_naming_it(sim: Sim, clock: FakeClock) -> None:
+    """Still limited at the last look, at ``end_time`` itself: a timeout that says why, not an error."""
+    conn_id = sim.create()
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "error", status=429, retry_after=300, count=None)
+    end = clock.at(400)
+    log: LoopLog = []
+    trigger = FivetranSetupTestsTrigger(
+        connection_id=conn_id, fivetran_conn_id="fivetran_default", poll_interval=30, end_time=end.isoformat()
+    )
+
+    event = first_event(driven(trigger, clock, log))
+
+    assert event.payload["status"] == "timeout", event.payload
+    message = event.payload["message"]
+    assert message.startswith(f"gave up waiting at {end.isoformat()}: still over Fivetran's rate limit")
+    assert "429" in message
+    assert [step for step in log if step[0] == "fetch"] == [("fetch", 30), ("fetch", 330), ("fetch", 400)]
+
+
 def test_a_deferred_retest_waits_a_poll_interval_after_the_workers_own_test(
     sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
 ) -> None:
