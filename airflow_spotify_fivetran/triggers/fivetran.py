@@ -151,7 +151,9 @@ class _FivetranPollTrigger(BaseTrigger):
                     # Over a Fivetran rate limit (an hourly one asks to wait longer than the hook waits
                     # inside one call): the wait goes on until its own end_time, then names the limit.
                     if last:
-                        message = f"gave up waiting at {self.end_time}: still over Fivetran's rate limit ({exc})"
+                        message = (
+                            f"gave up waiting at {self.end_time}: still over Fivetran's rate limit ({exc})"
+                        )
                         return problem_event(self.connection_id, TIMEOUT, message)
                     pause = pause_after_rate_limit(exc.retry_after, self.poll_interval)
                     self.log.warning("Over Fivetran's rate limit; next look in %g s: %s", pause, exc)
