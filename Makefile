@@ -10,19 +10,20 @@ DSTAMP := $(DVENV)/.installed-stamp
 
 .PHONY: venv test lint pytest test-distributed demo demo-fleet bench simulator clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml simulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' -e ./simulator
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-$(DSTAMP): pyproject.toml tests/distributed/requirements.txt
+$(DSTAMP): pyproject.toml simulator/pyproject.toml tests/distributed/requirements.txt
 	test -x $(DVENV)/bin/python || $(PYTHON) -m venv $(DVENV)
 	$(DVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
-	$(DVENV)/bin/uv pip install --quiet --python $(DVENV)/bin/python -e '.[test]' -r tests/distributed/requirements.txt
+	$(DVENV)/bin/uv pip install --quiet --python $(DVENV)/bin/python -e '.[test]' -e ./simulator \
+		-r tests/distributed/requirements.txt
 	touch $(DSTAMP)
 
 lint: venv
@@ -50,6 +51,7 @@ demo-fleet: venv
 bench: venv
 	$(BIN)/python benchmarks/run.py
 
+# The Fivetran API simulator (its own distribution, simulator/; installed in .venv with the provider).
 simulator: venv
 	$(BIN)/fivetran-simulator --port 8765
 

@@ -34,18 +34,18 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_spotify_fivetran.simulator import server as server_module
-from airflow_spotify_fivetran.simulator import validation
-from airflow_spotify_fivetran.simulator.app import ApiResponse, FivetranApi, Route
-from airflow_spotify_fivetran.simulator.clock import SimClock, iso
-from airflow_spotify_fivetran.simulator.control import ControlApi
-from airflow_spotify_fivetran.simulator.defaults import (
+from fivetran_simulator import server as server_module
+from fivetran_simulator import validation
+from fivetran_simulator.app import ApiResponse, FivetranApi, Route
+from fivetran_simulator.clock import SimClock, iso
+from fivetran_simulator.control import ControlApi
+from fivetran_simulator.defaults import (
     DEFAULT_GROUP_ID,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
 )
-from airflow_spotify_fivetran.simulator.server import SimulatorServer
+from fivetran_simulator.server import SimulatorServer
 
 DEPRECATED = "/v1/connectors"
 CURRENT = "/v1/connections"

@@ -52,9 +52,9 @@ from benchsim import BenchApi, BenchControlApi
 from common import HERE, OUR_PYTHON, REPO, THEIR_PACKAGE, THEIR_PYTHON, clean_env
 from run import ensure_bench_venv, our_airflow_version
 
-from airflow_spotify_fivetran.simulator import server as server_module
-from airflow_spotify_fivetran.simulator.app import Route
-from airflow_spotify_fivetran.simulator.server import SimulatorServer
+from fivetran_simulator import server as server_module
+from fivetran_simulator.app import Route
+from fivetran_simulator.server import SimulatorServer
 
 BUDGET = 3
 READ_TIMEOUT = 0.5

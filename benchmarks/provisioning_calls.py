@@ -18,7 +18,7 @@ from typing import Any
 
 from inproc import new_context, run_task
 
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEFAULT_GROUP_ID,
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,

@@ -58,7 +58,7 @@ class Simulator:
                 break
         if "listening" not in self.info:
             raise SystemExit(f"the simulator did not start (exit code {self.process.poll()})")
-        from airflow_spotify_fivetran.simulator import SimulatorControl
+        from fivetran_simulator import SimulatorControl
 
         self.control = SimulatorControl(self.info["listening"])
 
@@ -84,7 +84,7 @@ def spotify_conn(client_id: str, client_secret: str, refresh_token: str) -> str:
 
 
 def airflow_env(home: Path, sim: Simulator) -> dict[str, str]:
-    from airflow_spotify_fivetran.simulator import OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REFRESH_TOKEN
+    from fivetran_simulator import OTHER_CLIENT_ID, OTHER_CLIENT_SECRET, OTHER_REFRESH_TOKEN
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "AIRFLOW__"))}
     env.update(

@@ -32,7 +32,7 @@ if "AIRFLOW_HOME" not in os.environ:
 import pytest
 import requests
 
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 
 SIMULATOR_EXCHANGES: list[dict[str, Any]] = []
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 import yaml
 
-from airflow_spotify_fivetran.simulator import DEFAULT_API_KEY, DEMO_ACCOUNTS
+from fivetran_simulator import DEFAULT_API_KEY, DEMO_ACCOUNTS
 from tests.conftest import start_simulator
 from tests.distributed.cluster import Cluster, Postgres, Redis, descendants, sigkill_tree, timed
 from tests.e2e.conftest import (

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,

@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]
 
 from airflow_spotify_fivetran.fleet import load_fleet_spec, plan_fleet
 from airflow_spotify_fivetran.models.schedule import to_fivetran_daily_sync_time
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     OTHER_CLIENT_ID,
     OTHER_CLIENT_SECRET,
     OTHER_REFRESH_TOKEN,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_spotify_fivetran.simulator import DEFAULT_API_KEY, SimulatorServer
+from fivetran_simulator import DEFAULT_API_KEY, SimulatorServer
 from tests.conftest import start_simulator
 from tests.e2e.conftest import (
     CANARY,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_spotify_fivetran.simulator import DEFAULT_API_KEY, SimulatorControl, SimulatorServer
+from fivetran_simulator import DEFAULT_API_KEY, SimulatorControl, SimulatorServer
 from tests.conftest import start_simulator
 from tests.e2e.conftest import (
     CANARY,

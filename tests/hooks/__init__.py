@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_spotify_fivetran import __version__
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEFAULT_GROUP_ID,
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,

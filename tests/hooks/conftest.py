@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from airflow_spotify_fivetran.hooks import FivetranHook
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 from tests.hooks import SleepRecorder, airflow_conn_json, request_problems
 
 

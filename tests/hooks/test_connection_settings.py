@@ -25,7 +25,7 @@ from airflow_spotify_fivetran.hooks.api import (
     tls_verify,
 )
 from airflow_spotify_fivetran.hooks.fivetran_async import tls_setting
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 from tests.hooks import airflow_conn_json, demo_request
 from tests.hooks.conftest import CountingProxy, TlsFront
 

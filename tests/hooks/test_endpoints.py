@@ -16,7 +16,7 @@ from airflow_spotify_fivetran.models import (
     NewSpotifyAdsConnection,
 )
 from airflow_spotify_fivetran.models.enums import SetupState
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests.hooks import calls, demo_request
 
 CONNECTIONS = "/v1/connections"

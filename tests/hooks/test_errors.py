@@ -13,7 +13,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranResponseError,
 )
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 from tests.hooks import airflow_conn_json, demo_request
 
 DETAILS = "GET /v1/connections/{id}"

@@ -13,7 +13,7 @@ from airflow_spotify_fivetran.exceptions import FivetranConflictError, FivetranN
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import connection_path
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 from tests.hooks import SleepRecorder, calls, demo_request
 
 DELETE = "DELETE /v1/connections/{id}"

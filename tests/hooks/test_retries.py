@@ -18,7 +18,7 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.retry import MAX_DELAY
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests.hooks import SleepRecorder, calls, demo_request
 
 DETAILS = "GET /v1/connections/{id}"

@@ -27,7 +27,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranTransportError,
 )
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests.hooks import SleepRecorder
 from tests.payloads import SEED_CLIENT_SECRET, SEED_PATCH, SEED_REFRESH_TOKEN, seed_request
 

@@ -12,7 +12,7 @@ import pytest
 from airflow_spotify_fivetran.exceptions import FivetranAuthError, FivetranNotFoundError
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook
 from airflow_spotify_fivetran.hooks.session_pool import POOL, SessionPool
-from airflow_spotify_fivetran.simulator import SimulatorServer
+from fivetran_simulator import SimulatorServer
 
 
 class FakeBuild:

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests import spec
 from tests.hooks import demo_request, spec_problems
 from tests.payloads import SEED_PATCH

@@ -11,7 +11,7 @@ import pytest
 from airflow_spotify_fivetran.exceptions import FivetranServerError, FivetranTransportError
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import CallSettings
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests.hooks import (
     ACCEPT,
     USER_AGENT,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from airflow_spotify_fivetran.exceptions import FivetranInputError
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEFAULT_GROUP_ID,
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,

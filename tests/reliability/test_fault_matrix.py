@@ -30,7 +30,7 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.hooks import FivetranHook
 from airflow_spotify_fivetran.models.enums import SetupState
-from airflow_spotify_fivetran.simulator import DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests.hooks import SleepRecorder, demo_request, request_problems
 
 BUDGET = 3

@@ -32,7 +32,7 @@ import structlog
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_spotify_fivetran.simulator import DEFAULT_API_KEY, DEFAULT_GROUP_ID, SimulatorServer
+from fivetran_simulator import DEFAULT_API_KEY, DEFAULT_GROUP_ID, SimulatorServer
 
 CANARY_API_SECRET = "SECRET-CANARY-API-5b7e0d19"
 CANARY_CLIENT_SECRET = "SECRET-CANARY-CLIENT-9c24a6f1"
@@ -553,7 +553,7 @@ def test_unreachable_fivetran_leaks_nothing(
 
 def test_the_canary_api_secret_is_the_one_in_use(canary: SimulatorServer) -> None:
     """The premise of every test above: the dedicated simulator refuses the default secret."""
-    from airflow_spotify_fivetran.simulator import DEFAULT_API_SECRET
+    from fivetran_simulator import DEFAULT_API_SECRET
 
     assert canary.api_key == DEFAULT_API_KEY
     assert canary.api_secret == CANARY_API_SECRET != DEFAULT_API_SECRET

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 import requests
 
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEFAULT_GROUP_ID,
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,

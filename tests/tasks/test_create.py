@@ -15,7 +15,7 @@ from airflow.sdk import DAG, Context
 from airflow_spotify_fivetran.exceptions import FivetranConflictError, FivetranDriftError, FivetranInputError
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
-from airflow_spotify_fivetran.simulator import (
+from fivetran_simulator import (
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,

@@ -27,7 +27,7 @@ from airflow_spotify_fivetran.operators import (
     FivetranSyncOperator,
 )
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
-from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from fivetran_simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
 from tests.payloads import connection_answer
 from tests.tasks.conftest import DagOutcome, Sim, connection_request, pulled
 

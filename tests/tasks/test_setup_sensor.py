@@ -23,8 +23,8 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranWaitTimeoutError,
 )
 from airflow_spotify_fivetran.sensors.fivetran import SCHEDULE_XCOM_KEY, FivetranSetupTestsSensor
-from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS, DEMO_REFRESH_TOKEN
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger
+from fivetran_simulator import DEMO_ACCOUNTS, DEMO_REFRESH_TOKEN
 
 if TYPE_CHECKING:
     from airflow.triggers.base import TriggerEvent

@@ -26,8 +26,8 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.operators import FivetranSyncOperator
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
-from airflow_spotify_fivetran.simulator import DEMO_ACCOUNTS
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
+from fivetran_simulator import DEMO_ACCOUNTS
 from tests.tasks.clock import FakeClock
 from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, expect_deferral, first_event
 
