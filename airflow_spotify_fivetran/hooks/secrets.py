@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: Keys of a request body whose values are secrets (Spotify credentials of a ``spotify_ads`` connection), and
-#: words that make any other key secret, as Airflow's masker reads key names.
-SECRET_KEYS = frozenset({"refresh_token", "client_secret"})
+from airflow_spotify_fivetran.models.secrets import SECRET_KEYS
+
+#: Words that make a key secret besides the request's own secret keys (``models.secrets.SECRET_KEYS``), as
+#: Airflow's masker reads key names.
 SECRET_WORDS = ("secret", "token", "password", "passwd", "private_key", "api_key", "apikey")
 
 

@@ -7,14 +7,17 @@
   :class:`ConnectCardAnswer`, :class:`ConnectionPage`, parsed with ``from_api(data)``.
 * Schedules: :class:`Schedule`, :func:`schedule_changes`, :func:`to_fivetran_daily_sync_time`, and
   :func:`daily_sync_time_problem`, the one home of the rule "a daily time needs sync_frequency 1440".
+* Secrets: ``models.secrets`` says which keys of a request hold secrets (everyone else reads it there).
 
 Imports only pydantic and the standard library (no Airflow): cheap to import anywhere.
 """
 
 from airflow_spotify_fivetran.models.enums import (
     DAILY_SYNC_FREQUENCY,
+    DEFAULT_SYNC_FREQUENCY,
     FAILING_TEST_STATUSES,
     PASSING_TEST_STATUSES,
+    REPORTED_TEST_STATUSES,
     SYNC_FREQUENCIES,
     DataDelaySensitivity,
     DestinationSchemaNames,
@@ -30,7 +33,6 @@ from airflow_spotify_fivetran.models.enums import (
     SyncState,
     TimeframeMonths,
     UpdateState,
-    is_known,
     known,
 )
 from airflow_spotify_fivetran.models.errors import MASK, path_of, to_input_error
@@ -69,9 +71,11 @@ from airflow_spotify_fivetran.models.schedule import (
 
 __all__ = [
     "DAILY_SYNC_FREQUENCY",
+    "DEFAULT_SYNC_FREQUENCY",
     "FAILING_TEST_STATUSES",
     "MASK",
     "PASSING_TEST_STATUSES",
+    "REPORTED_TEST_STATUSES",
     "SYNC_FREQUENCIES",
     "ClientAccess",
     "ClientAccessAnswer",
@@ -109,7 +113,6 @@ __all__ = [
     "TimeframeMonths",
     "UpdateState",
     "daily_sync_time_problem",
-    "is_known",
     "known",
     "normalise_daily_sync_time",
     "parse_sync_frequency",

@@ -2,7 +2,7 @@
 
 Requests accept only these values. Answers accept them too, but keep any value Fivetran adds later as a
 plain ``str`` (its enums grow over time), so answer fields are typed ``SomeEnum | str``: use :func:`known`
-to get the member or ``None``, and :func:`is_known` to tell the two apart.
+to get the member, or ``None`` for a value this release does not know.
 
 This module imports only the standard library.
 """
@@ -151,11 +151,16 @@ class UpdateState(StrEnum):
 
 
 class SetupTestStatus(StrEnum):
-    """``setup_tests[].status``.
+    """``setup_tests[].status``. What each means for the setup is written once, here, in the sets below.
 
-    Whether ``WARNING`` keeps a connection from ``connected`` is unconfirmed (the contract README: the spec's
-    text lists only PASSED, FAILED and SKIPPED; Terraform only warns on other statuses). Waits decide from
-    ``status.setup_state``, never from test statuses alone.
+    ``WARNING`` does not fail a setup: as far as Fivetran documents it, a connection whose tests pass, are
+    skipped or only warn becomes ``connected``. The basis: Fivetran's Terraform provider reports every status
+    but ``PASSED`` and ``SKIPPED`` as a diagnostic *warning*, never an error (its connector resource, after a
+    create or a test run), and Fivetran's dashboard calls a warning "a problem that you may need to fix, but
+    that does not keep Fivetran from syncing your data". No live account has confirmed it (the contract
+    README, last section), so no wait decides from test statuses: ``status.setup_state`` alone says whether a
+    setup is done (``decisions``). While a setup is not ``connected``, its failed and warning tests are the
+    reasons Fivetran gives, and the tasks report them (:data:`REPORTED_TEST_STATUSES`).
     """
 
     PASSED = "PASSED"
@@ -171,16 +176,23 @@ SYNC_FREQUENCIES: frozenset[int] = frozenset({1, 5, 15, 30, 60, 120, 180, 360, 4
 DAILY_SYNC_FREQUENCY = 1440
 """The only ``sync_frequency`` with which Fivetran keeps a ``daily_sync_time``."""
 
+DEFAULT_SYNC_FREQUENCY = 360
+"""Fivetran's ``sync_frequency`` of a new connection that does not set one (contract README)."""
+
 PASSING_TEST_STATUSES: frozenset[SetupTestStatus] = frozenset(
     {SetupTestStatus.PASSED, SetupTestStatus.SKIPPED}
 )
-"""A connection is ``connected`` once every setup test has one of these."""
+"""Statuses of a test that passed (or did not need to run)."""
 
 FAILING_TEST_STATUSES: frozenset[SetupTestStatus] = frozenset(
     {SetupTestStatus.FAILED, SetupTestStatus.JOB_FAILED}
 )
-"""Statuses of a test that failed. ``WARNING`` is in neither set: whether it blocks ``connected`` is
-unconfirmed (contract README), so it counts as neither passed nor failed; ``status.setup_state`` decides."""
+"""Statuses of a test that failed. ``WARNING`` is neither passing nor failing (see :class:`SetupTestStatus`);
+an unknown status neither: it may be a test still running."""
+
+REPORTED_TEST_STATUSES: frozenset[SetupTestStatus] = FAILING_TEST_STATUSES | {SetupTestStatus.WARNING}
+"""Statuses of the tests a task names when a setup is not ``connected``: failures, and warnings (not a
+failure, but a reason Fivetran gives)."""
 
 
 def known(enum_cls: type[E], value: object) -> E | None:
@@ -193,11 +205,6 @@ def known(enum_cls: type[E], value: object) -> E | None:
         except ValueError:
             return None
     return None
-
-
-def is_known(value: object) -> bool:
-    """Whether an answer field holds one of our enum members (``False`` for a raw, newer value)."""
-    return isinstance(value, StrEnum)
 
 
 def allowed_values(enum_cls: type[StrEnum]) -> str:

@@ -2,13 +2,13 @@
 
 * :func:`path_of` turns pydantic's ``loc`` into the path users read: ``config.report_list[1].fields[0]``.
 * :func:`to_input_error` lists EVERY problem of a ``ValidationError`` as an :class:`InputProblem`, with a
-  message that says what is allowed, and never a secret: values at or under ``auth``, and any value of a
-  ``refresh_token`` or ``client_secret`` key, become ``'******'``; the value of an unknown field is never
-  echoed (it may be a misspelt secret).
+  message that says what is allowed, and never a secret: the values ``models.secrets`` calls secret (under
+  ``auth``, and any ``refresh_token`` or ``client_secret``) become ``'******'``; the value of an unknown
+  field is never echoed (it may be a misspelt secret).
 * :func:`validate_input` is the one place a model is built from user input and the error converted.
 * :func:`rule_error` and :func:`strict_enum` raise the errors our own validators report.
 
-Imports only pydantic, the standard library and our ``exceptions``/``enums`` modules.
+Imports only pydantic, the standard library and our ``exceptions``, ``enums`` and ``secrets`` modules.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
 from airflow_spotify_fivetran.models.enums import allowed_values, closest_value, known
+from airflow_spotify_fivetran.models.secrets import CREDENTIALS_KEY, is_secret_key, is_secret_path
 
 E = TypeVar("E", bound=StrEnum)
 M = TypeVar("M", bound=BaseModel)
@@ -33,9 +34,6 @@ Loc = tuple[str | int, ...]
 
 MASK = "******"
 """What a secret looks like in messages (and what Fivetran echoes in answers)."""
-
-SECRET_FIELDS: frozenset[str] = frozenset({"refresh_token", "client_secret"})
-"""Keys whose values are secrets wherever they appear."""
 
 RULE_ERROR_TYPE = "fivetran_rule"
 """pydantic error type of the problems our own validators report."""
@@ -106,15 +104,6 @@ def path_of(loc: Iterable[str | int]) -> str:
     return text
 
 
-def is_secret_loc(loc: Iterable[str | int]) -> bool:
-    """Whether a value at ``loc`` may be a secret: anything under ``auth`` except ``client_id``, and any
-    ``refresh_token`` or ``client_secret``."""
-    keys = [p for p in loc if isinstance(p, str)]
-    if keys and keys[0] == "auth":
-        return keys != ["auth", "client_access", "client_id"]
-    return any(k in SECRET_FIELDS for k in keys)
-
-
 def masked(value: Any) -> Any:
     """``value`` with every secret in it replaced by ``'******'`` (dicts and lists are walked)."""
     if isinstance(value, SecretStr):
@@ -123,7 +112,7 @@ def masked(value: Any) -> Any:
         return masked(value.model_dump())
     if isinstance(value, Mapping):
         return {
-            k: (MASK if (k in SECRET_FIELDS or k == "auth") and v is not None else masked(v))
+            k: (MASK if (is_secret_key(k) or k == CREDENTIALS_KEY) and v is not None else masked(v))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
@@ -132,7 +121,7 @@ def masked(value: Any) -> Any:
 
 
 def _shown(value: Any, loc: Loc) -> Any:
-    if is_secret_loc(loc):
+    if is_secret_path(p for p in loc if isinstance(p, str)):
         return None if value is None else MASK
     return masked(value)
 

@@ -25,7 +25,7 @@ import logging
 import re
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any, ClassVar, Final, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -47,7 +47,9 @@ from pydantic import (
     model_validator,
 )
 
+from airflow_spotify_fivetran.constants import SERVICE
 from airflow_spotify_fivetran.models.enums import (
+    DEFAULT_SYNC_FREQUENCY,
     DataDelaySensitivity,
     DestinationSchemaNames,
     Dimension,
@@ -81,12 +83,9 @@ from airflow_spotify_fivetran.models.schedule import (
 
 log = logging.getLogger(__name__)
 
-SERVICE: Final = "spotify_ads"
 NAME_MAX_LENGTH = 63
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-DEFAULT_SYNC_FREQUENCY = 360
-"""Fivetran's ``sync_frequency`` of a new connection that does not set one (contract README)."""
 
 # to_wire() passes this context; only then do secret fields serialise to their real value.
 _WIRE_CONTEXT_KEY = "airflow_spotify_fivetran.reveal_secrets"
@@ -179,7 +178,7 @@ def _schedule_advice(data: Mapping[str, Any], *, at_create: bool) -> Iterator[Is
     raw = data.get("sync_frequency", DEFAULT_SYNC_FREQUENCY if at_create else None)
     frequency = _parsed(parse_sync_frequency, raw) if raw is not None else None
     daily = data.get("daily_sync_time")
-    if daily is not None and _parsed(normalise_daily_sync_time, daily):
+    if daily is not None and frequency is not None and _parsed(normalise_daily_sync_time, daily):
         problem = daily_sync_time_problem(daily, frequency)
         if problem is not None:
             yield Issue(("daily_sync_time",), problem + " (Fivetran accepts the request and drops the time)")

@@ -4,7 +4,7 @@ Rules of every answer model:
 
 * fields this release does not know are ignored (``extra="ignore"``): Fivetran adds fields over time;
 * an enum value this release does not know is kept as the raw ``str`` (fields typed ``SomeEnum | str``), so
-  ``Dimension.CAMPAIGN`` and ``"CREATIVE"`` both parse; use :func:`~.enums.known` to tell them apart;
+  ``Dimension.CAMPAIGN`` and ``"CREATIVE"`` both parse; :func:`~.enums.known` gives the member or ``None``;
 * every optional field accepts ``null``; lists that may be ``null`` or absent read as ``[]``;
 * an optional field Fivetran garbles (a timestamp ``"null"``, an object where a string belongs) reads as
   absent, and an unreadable item of an optional list (a setup test without a title) is skipped; each is
@@ -41,6 +41,7 @@ from airflow_spotify_fivetran.exceptions import FailedTest, FivetranResponseErro
 from airflow_spotify_fivetran.models.enums import (
     FAILING_TEST_STATUSES,
     PASSING_TEST_STATUSES,
+    REPORTED_TEST_STATUSES,
     DataDelaySensitivity,
     DestinationSchemaNames,
     Dimension,
@@ -215,6 +216,11 @@ class SetupTest(AnswerModel):
     def failed(self) -> bool:
         """``FAILED`` or ``JOB_FAILED`` (``WARNING`` and unknown statuses are neither passed nor failed)."""
         return self.status in FAILING_TEST_STATUSES
+
+    @property
+    def reported(self) -> bool:
+        """Failed or ``WARNING``: named when the setup is not ``connected`` (``REPORTED_TEST_STATUSES``)."""
+        return self.status in REPORTED_TEST_STATUSES
 
     def to_failed_test(self) -> FailedTest:
         """This result as the ``FailedTest`` that ``FivetranSetupTestsFailedError`` carries."""

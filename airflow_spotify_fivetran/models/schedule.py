@@ -8,7 +8,8 @@ Rules (Fivetran's, enforced here before any call):
 * ``daily_sync_time`` is a whole UTC hour ``"HH:00"``, ``"00:00"`` to ``"23:00"``; ``"9:00"`` and
   ``datetime.time(9)`` are accepted and stored as ``"09:00"``; Fivetran keeps it only when the connection's
   ``sync_frequency`` is, or becomes in the same request, 1440: :func:`daily_sync_time_problem` is the one
-  home of that rule (requests warn with it; schedules, which know the connection, refuse with it).
+  home of that rule and its message (requests and drift read it; schedules, the schedule task and the
+  fleet spec refuse with it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, Validat
 from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
 from airflow_spotify_fivetran.models.enums import DAILY_SYNC_FREQUENCY, SYNC_FREQUENCIES, ScheduleType
 from airflow_spotify_fivetran.models.errors import rule_error, strict_enum, validate_input
-from airflow_spotify_fivetran.models.responses import Connection
 
 _ALLOWED_FREQUENCIES = ", ".join(str(f) for f in sorted(SYNC_FREQUENCIES))
 _HOUR_MINUTE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
@@ -82,22 +82,30 @@ def normalise_daily_sync_time(value: object) -> str:
 
 
 def daily_sync_time_problem(daily_sync_time: object, sync_frequency: int | None) -> str | None:
-    """Why Fivetran would not keep ``daily_sync_time``, or ``None`` when it would (or when it cannot be told).
+    """Why Fivetran would not keep ``daily_sync_time``, or ``None`` when it would: the one home of the rule
+    "a daily sync time needs ``sync_frequency`` :data:`DAILY_SYNC_FREQUENCY`", and of its message.
 
     The spec: ``daily_sync_time`` "defines the sync start time when the sync frequency is already set or being
     set by the current request to 1440"; answers carry it "only when sync_frequency is 1440". Fivetran does
-    not refuse it otherwise: it drops it.
+    not refuse it otherwise: it drops it. Requests warn with this message, tasks that know the connection
+    refuse with it.
 
     Args:
         daily_sync_time: the time asked for (``None``: none asked, no problem).
-        sync_frequency: the frequency the connection has once the request is applied; ``None`` when unknown
-            (a PATCH without ``sync_frequency``, read by a model that does not know the connection).
+        sync_frequency: the frequency the connection has once the request is applied; ``None`` when it is
+            unknown (a garbled answer): the time may then be dropped, which is a problem too. A caller that
+            cannot know the connection (a PATCH model) does not ask.
     """
-    if daily_sync_time is None or sync_frequency is None or sync_frequency == DAILY_SYNC_FREQUENCY:
+    if daily_sync_time is None or sync_frequency == DAILY_SYNC_FREQUENCY:
         return None
+    now = (
+        "the connection's sync_frequency is unknown"
+        if sync_frequency is None
+        else f"the connection would sync every {sync_frequency} minutes"
+    )
     return (
-        f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY}, and the connection would "
-        f"sync every {sync_frequency} minutes: set sync_frequency {DAILY_SYNC_FREQUENCY} or drop daily_sync_time"
+        f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY}, and {now}: set "
+        f"sync_frequency {DAILY_SYNC_FREQUENCY} or drop daily_sync_time"
     )
 
 
@@ -187,7 +195,8 @@ class Schedule(BaseModel):
 
     Rules: ``sync_frequency`` one of :data:`SYNC_FREQUENCIES` (int or numeric string), ``daily_sync_time`` a
     whole UTC hour (str or ``datetime.time``, stored ``"HH:00"``) and refused next to a ``sync_frequency``
-    other than 1440, ``schedule_type`` ``auto``/``manual``, ``paused`` a real boolean; unknown fields refused.
+    Fivetran would drop it with (:func:`daily_sync_time_problem`), ``schedule_type`` ``auto``/``manual``,
+    ``paused`` a real boolean; unknown fields refused.
     Build it from user input with :meth:`from_api_dict`; compare it with a connection with
     :func:`schedule_changes`.
     """
@@ -203,8 +212,10 @@ class Schedule(BaseModel):
     @classmethod
     def _daily_time_needs_daily_frequency(cls, value: str | None, info: ValidationInfo) -> str | None:
         # A schedule asking for both a non-daily frequency and a daily hour contradicts itself: surely a
-        # mistake (Fivetran would drop the hour), so refused here, where the resulting frequency is known.
-        problem = daily_sync_time_problem(value, info.data.get("sync_frequency"))
+        # mistake (Fivetran would drop the hour), so refused here. Without a frequency of its own the
+        # schedule cannot tell: schedule_changes decides once the connection is known.
+        frequency = info.data.get("sync_frequency")
+        problem = daily_sync_time_problem(value, frequency) if frequency is not None else None
         if problem is not None:
             raise rule_error(problem)
         return value
@@ -217,17 +228,6 @@ class Schedule(BaseModel):
             FivetranInputError: (what="schedule") listing every problem.
         """
         return validate_input(cls, data, what="schedule")
-
-    @classmethod
-    def from_connection(cls, connection: Connection) -> Schedule:
-        """The schedule ``connection`` has now (values kept as Fivetran sent them, not re-validated)."""
-        values: dict[str, Any] = {
-            "sync_frequency": connection.sync_frequency,
-            "daily_sync_time": connection.daily_sync_time,
-            "schedule_type": connection.schedule_type,
-            "paused": connection.paused,
-        }
-        return cls.model_construct(**values)
 
 
 def _same_hour(actual: str | None, desired: str) -> bool:
@@ -256,14 +256,14 @@ def schedule_changes(desired: Schedule, actual: ScheduleView) -> dict[str, Any]:
     """The PATCH fields (JSON-ready) that turn ``actual``'s schedule into ``desired``; ``{}`` if none differ.
 
     Only fields ``desired`` sets and ``actual`` does not already have are returned. A ``daily_sync_time`` is
-    sent alone when the connection already syncs every 1440 minutes (a documented request: Fivetran's guide
-    "How to set a start time for daily syncs"), together with ``sync_frequency: 1440`` when this change makes
-    it daily. A ``daily_sync_time`` Fivetran drops because the frequency is not 1440 is not a change.
+    sent alone when the connection already syncs daily (a documented request: Fivetran's guide "How to set a
+    start time for daily syncs"), together with the daily ``sync_frequency`` when this change makes it daily.
 
     Raises:
-        FivetranInputError: ``desired`` sets a ``daily_sync_time`` while the connection's frequency stays
-            other than 1440 (Fivetran would accept the PATCH and drop the hour: the schedule asked for could
-            not hold, surely a mistake). The rule is :func:`daily_sync_time_problem`.
+        FivetranInputError: ``desired`` sets a ``daily_sync_time`` Fivetran would not keep, because the
+            connection's frequency stays another one or is unknown (Fivetran would accept the PATCH and drop
+            the hour: the schedule asked for could not hold, surely a mistake). The rule is
+            :func:`daily_sync_time_problem`.
     """
     changes: dict[str, Any] = {}
     frequency = desired.sync_frequency if desired.sync_frequency is not None else actual.sync_frequency
@@ -271,11 +271,6 @@ def schedule_changes(desired: Schedule, actual: ScheduleView) -> dict[str, Any]:
         changes["sync_frequency"] = desired.sync_frequency
     if desired.daily_sync_time is not None:
         problem = daily_sync_time_problem(desired.daily_sync_time, frequency)
-        if frequency is None:  # unknown (a garbled answer): the hour may be dropped, so ask for 1440
-            problem = (
-                f"is only kept by Fivetran when sync_frequency is {DAILY_SYNC_FREQUENCY}, and the connection's "
-                f"sync_frequency is unknown: set sync_frequency {DAILY_SYNC_FREQUENCY} as well"
-            )
         if problem is not None:
             connection = getattr(actual, "id", None)
             where = f" (connection {connection})" if connection else ""

@@ -9,6 +9,7 @@ import pytest
 from airflow_spotify_fivetran.models import (
     FAILING_TEST_STATUSES,
     PASSING_TEST_STATUSES,
+    REPORTED_TEST_STATUSES,
     SYNC_FREQUENCIES,
     DataDelaySensitivity,
     Dimension,
@@ -22,7 +23,6 @@ from airflow_spotify_fivetran.models import (
     SyncState,
     TimeframeMonths,
     UpdateState,
-    is_known,
     known,
 )
 from airflow_spotify_fivetran.models.enums import closest_value
@@ -54,16 +54,17 @@ def test_documented_values() -> None:
 def test_test_status_sets() -> None:
     assert {SetupTestStatus.PASSED, SetupTestStatus.SKIPPED} == PASSING_TEST_STATUSES
     assert {SetupTestStatus.FAILED, SetupTestStatus.JOB_FAILED} == FAILING_TEST_STATUSES
+    # a warning does not fail a setup, yet it is reported while the setup is not connected
     assert SetupTestStatus.WARNING not in PASSING_TEST_STATUSES | FAILING_TEST_STATUSES
+    assert FAILING_TEST_STATUSES | {SetupTestStatus.WARNING} == REPORTED_TEST_STATUSES
     assert "PASSED" in PASSING_TEST_STATUSES  # raw strings from answers match too
 
 
-def test_known_and_is_known() -> None:
+def test_known() -> None:
+    assert known(Dimension, "AD") is Dimension.AD
     assert known(Dimension, "CREATIVE") is None
     assert known(Dimension, None) is None
     assert known(Dimension, 3) is None
-    assert is_known(Dimension.AD)
-    assert not is_known("AD")
 
 
 @pytest.mark.parametrize(

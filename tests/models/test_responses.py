@@ -23,7 +23,6 @@ from airflow_spotify_fivetran.models import (
     SetupTestStatus,
     SyncState,
     UpdateState,
-    is_known,
     known,
 )
 from tests.payloads import CONNECT_CARD_ANSWER, CONNECTION_ANSWER, connection_answer
@@ -83,7 +82,7 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
     assert c.config.report_list is not None
     report = c.config.report_list[0]
     assert report.dimension == "CREATIVE"
-    assert not is_known(report.dimension)
+    assert type(report.dimension) is str  # kept raw, not a member
     assert known(Dimension, report.dimension) is None
     assert report.granularity == "LIFETIME"
     assert known(Granularity, report.granularity) is None
@@ -100,8 +99,7 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
     assert not new_test.passed
     assert not new_test.failed
     # known values still come back as members
-    assert known(SetupTestStatus, c.setup_tests[0].status) is SetupTestStatus.PASSED
-    assert is_known(c.setup_tests[0].status)
+    assert c.setup_tests[0].status is SetupTestStatus.PASSED
 
 
 def test_nulls_are_accepted() -> None:
@@ -168,19 +166,19 @@ def test_status_notices_and_reschedule() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "passed", "failed"),
+    ("status", "passed", "failed", "reported"),
     [
-        ("PASSED", True, False),
-        ("SKIPPED", True, False),
-        ("WARNING", False, False),
-        ("FAILED", False, True),
-        ("JOB_FAILED", False, True),
-        ("SOMETHING_NEW", False, False),
+        ("PASSED", True, False, False),
+        ("SKIPPED", True, False, False),
+        ("WARNING", False, False, True),  # not a failure, but a reason to name while not connected
+        ("FAILED", False, True, True),
+        ("JOB_FAILED", False, True, True),
+        ("SOMETHING_NEW", False, False, False),  # maybe still running
     ],
 )
-def test_setup_test_verdicts(status: str, passed: bool, failed: bool) -> None:
+def test_setup_test_verdicts(status: str, passed: bool, failed: bool, reported: bool) -> None:
     test = SetupTest.from_api({"title": "t", "status": status})
-    assert (test.passed, test.failed) == (passed, failed)
+    assert (test.passed, test.failed, test.reported) == (passed, failed, reported)
 
 
 @pytest.mark.parametrize(

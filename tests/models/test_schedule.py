@@ -121,8 +121,9 @@ def test_schedule_from_api_dict_is_strict() -> None:
 
 
 def test_no_changes_for_the_current_schedule() -> None:
-    actual = connection()
-    assert schedule_changes(Schedule.from_connection(actual), actual) == {}
+    actual = connection()  # 1440 at 03:00, auto, not paused
+    current = Schedule(sync_frequency=1440, daily_sync_time="03:00", schedule_type="auto", paused=False)
+    assert schedule_changes(current, actual) == {}
     assert schedule_changes(Schedule(), actual) == {}
     assert schedule_changes(Schedule(daily_sync_time=dt.time(3)), actual) == {}  # already "03:00"
 
@@ -151,23 +152,43 @@ def test_daily_time_with_an_unknown_current_frequency_asks_for_1440() -> None:
 
 
 @pytest.mark.parametrize(
-    ("time", "frequency", "refused"),
+    ("time", "frequency", "why"),
     [
-        (None, 360, False),
-        ("05:00", None, False),
-        ("05:00", 1440, False),
-        ("05:00", 360, True),
-        ("05:00", 1, True),
+        (None, 360, None),
+        (None, None, None),
+        ("05:00", 1440, None),
+        ("05:00", 360, "the connection would sync every 360 minutes"),
+        ("05:00", 1, "the connection would sync every 1 minutes"),
+        ("05:00", None, "the connection's sync_frequency is unknown"),  # the hour may be dropped
     ],
 )
 def test_daily_sync_time_problem_is_the_one_rule(
-    time: str | None, frequency: int | None, refused: bool
+    time: str | None, frequency: int | None, why: str | None
 ) -> None:
     problem = daily_sync_time_problem(time, frequency)
-    assert (problem is not None) == refused
-    if problem is not None:
-        assert f"every {frequency} minutes" in problem
-        assert "1440" in problem
+    if why is None:
+        assert problem is None
+    else:
+        assert problem == (
+            f"is only kept by Fivetran when sync_frequency is 1440, and {why}: set sync_frequency 1440 or drop "
+            "daily_sync_time"
+        )
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        lambda: Schedule.from_api_dict({"sync_frequency": 360, "daily_sync_time": "05:00"}),
+        lambda: schedule_changes(Schedule(daily_sync_time="05:00"), connection(sync_frequency=360)),
+    ],
+    ids=["schedule", "schedule-changes"],
+)
+def test_every_refusal_of_a_dropped_daily_time_says_the_rule_s_message(refusal: Any) -> None:
+    with pytest.raises(FivetranInputError) as info:
+        refusal()
+    [problem] = info.value.problems
+    assert problem.path == "daily_sync_time"
+    assert problem.message.startswith(str(daily_sync_time_problem("05:00", 360)))
 
 
 def test_switch_to_daily_with_a_time() -> None:
@@ -193,6 +214,5 @@ def test_daily_time_for_a_non_daily_connection_is_refused() -> None:
 
 def test_unknown_answer_values_count_as_different() -> None:
     actual = connection(schedule_type="cron_like")
-    schedule = Schedule.from_connection(actual)
-    assert schedule.schedule_type == "cron_like"
+    assert actual.schedule_type == "cron_like"
     assert schedule_changes(Schedule(schedule_type=ScheduleType.AUTO), actual) == {"schedule_type": "auto"}
