@@ -5,11 +5,12 @@ the triggers' loops and the operators that wait all call these, so deferred and 
 same task cannot decide differently. Unknown states (Fivetran adds some over time) mean "keep waiting",
 with the reason saying what was seen; the wait's timeout bounds it.
 
-Setup: only ``status.setup_state`` says a setup is done. A connection is ``connected`` once its setup tests
-passed or were skipped; whether a ``WARNING`` test keeps it from ``connected`` is unconfirmed (the contract
-README, last section), so a ``connected`` connection is done even if a test says ``WARNING``, and test
-statuses alone never make a setup done. While the state is ``incomplete`` the failed and ``WARNING`` tests
-are what the task reports (and, when ``failures_are_final``, what ends the wait).
+Setup: only ``status.setup_state`` says a setup is done; test statuses alone never do. What a test status
+means is written once, in ``models.enums.SetupTestStatus`` (with its basis): a ``WARNING`` does not fail a
+setup, so a ``connected`` connection is done whatever its tests say. While the state is ``incomplete``, its
+failed and ``WARNING`` tests (``SetupTest.reported``) are the reasons Fivetran gives: the task reports them,
+and when ``failures_are_final`` they end the wait, a setup held back by warnings only being named so, not
+called failed.
 
 Sync: a paused connection does not sync, so the wait fails, except while a sync is running
 (``sync_state`` ``syncing``): that sync may still end well, so the wait goes on, bounded by its timeout.
@@ -18,11 +19,12 @@ Sync: a paused connection does not sync, so the wait fails, except while a sync 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from airflow_spotify_fivetran.exceptions import FailedTest
+from airflow_spotify_fivetran.utc import as_utc
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.models import Connection
@@ -36,7 +38,8 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict, the reason a person reads in the log, and the failing setup tests where there are any.
+    """A verdict, the reason a person reads in the log, and the setup tests it reports (failed or
+    ``WARNING``, in Fivetran's order) where there are any.
 
     ``broken`` marks the failure of a connection whose ``setup_state`` is ``broken`` (it passed its setup
     tests once and fails them now): the tasks raise ``FivetranConnectionBrokenError`` for it, with guidance.
@@ -63,20 +66,10 @@ BROKEN_GUIDANCE = (
 )
 
 
-#: Test statuses reported as what holds an ``incomplete`` setup back: failed, or a warning (whether a
-#: warning blocks ``connected`` is unconfirmed; ``setup_state`` decides, see the module doc). An unknown
-#: status is not among them: it may be a test still running, so it means "keep waiting".
-BLOCKING_TEST_STATUSES = frozenset({"FAILED", "JOB_FAILED", "WARNING"})
-
-
-def failed_tests(connection: Connection) -> tuple[FailedTest, ...]:
-    """The setup tests of the answer that may hold the setup back (failed, or a warning), in Fivetran's
-    order."""
-    return tuple(
-        test.to_failed_test()
-        for test in connection.setup_tests
-        if test.failed or str(test.status) in BLOCKING_TEST_STATUSES
-    )
+def _reported_tests(connection: Connection) -> tuple[FailedTest, ...]:
+    """The setup tests a not-connected setup reports (failed or ``WARNING``), in Fivetran's order. An unknown
+    status is not among them: it may be a test still running, so it means "keep waiting"."""
+    return tuple(test.to_failed_test() for test in connection.setup_tests if test.reported)
 
 
 def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decision:
@@ -86,19 +79,22 @@ def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decis
         expected to fix them (the tests just ran on the credentials given); False when the task re-runs the
         tests on each poke or waits for a person to finish the Connect Card, so a failure may still turn.
     """
-    state = str(connection.status.setup_state)
-    failing = failed_tests(connection)
-    if state == "connected":
+    from airflow_spotify_fivetran.models import SetupState, SetupTestStatus, known
+
+    state = known(SetupState, connection.status.setup_state)
+    failing = _reported_tests(connection)
+    if state is SetupState.CONNECTED:
         return Decision(Verdict.DONE, f"setup tests of {connection.id} passed (setup_state connected)")
-    if state == "broken":
+    if state is SetupState.BROKEN:
         return Decision(Verdict.FAILED, BROKEN_GUIDANCE, failing, broken=True)
-    if state != "incomplete":
-        return Decision(Verdict.WAIT, f"unknown setup_state {state!r}; waiting for connected")
+    if state is not SetupState.INCOMPLETE:
+        seen = str(connection.status.setup_state)
+        return Decision(Verdict.WAIT, f"unknown setup_state {seen!r}; waiting for connected")
     if failing:
         listed = "; ".join(str(t) for t in failing)
-        # Only warnings: not called a failure (a warning may not block the setup), yet the state is not
-        # connected; the tests' outcome is what there is to report.
-        warnings_only = all(t.status == "WARNING" for t in failing)
+        # Only warnings: not called a failure (a warning does not fail a setup), yet the state is not
+        # connected, and the warnings are the only reasons Fivetran gives.
+        warnings_only = all(t.status == SetupTestStatus.WARNING for t in failing)
         if failures_are_final:
             what = "have warnings and setup_state is still incomplete" if warnings_only else "failed"
             return Decision(Verdict.FAILED, f"setup tests of {connection.id} {what}: {listed}", failing)
@@ -108,9 +104,7 @@ def setup_decision(connection: Connection, *, failures_are_final: bool) -> Decis
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    """Fivetran's times are UTC: a naive time (a baseline typed by hand, say) is read as UTC, so that
-    comparing it with an aware one cannot raise."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+    return as_utc(moment) if moment is not None else None
 
 
 def _after(moment: datetime | None, baseline: datetime | None) -> bool:
@@ -127,24 +121,26 @@ def sync_decision(
     :param fail_on_rescheduled: end the wait when Fivetran reschedules the sync (``rescheduled``) instead
         of waiting for the rescheduled run.
     """
+    from airflow_spotify_fivetran.models import SyncState, known
+
     baseline = _utc(baseline)
     succeeded, failed_at = _utc(connection.succeeded_at), _utc(connection.failed_at)
-    state = str(connection.status.sync_state)
+    state = known(SyncState, connection.status.sync_state)
     if (
         failed_at is not None
         and _after(failed_at, baseline)
         and (succeeded is None or failed_at >= succeeded)
     ):
         return Decision(Verdict.FAILED, f"sync of {connection.id} failed at {failed_at.isoformat()}")
-    if succeeded is not None and _after(succeeded, baseline) and state != "syncing":
+    if succeeded is not None and _after(succeeded, baseline) and state is not SyncState.SYNCING:
         return Decision(Verdict.DONE, f"sync of {connection.id} succeeded at {succeeded.isoformat()}")
-    if state == "rescheduled":
+    if state is SyncState.RESCHEDULED:
         when = connection.status.rescheduled_for
         reason = (
             f"sync of {connection.id} rescheduled by Fivetran for {when.isoformat() if when else 'later'}"
         )
         return Decision(Verdict.FAILED if fail_on_rescheduled else Verdict.WAIT, reason)
-    if state == "syncing" and connection.paused:
+    if state is SyncState.SYNCING and connection.paused:
         # Paused while a sync runs: that sync may still end well (a completion after the baseline is
         # judged above on the next look); if it never does, the wait's timeout ends it, naming this state.
         return Decision(
@@ -152,20 +148,21 @@ def sync_decision(
             f"sync of {connection.id} is syncing although the connection was paused; "
             "waiting for the running sync to end",
         )
-    if state == "paused" or connection.paused:
+    if state is SyncState.PAUSED or connection.paused:
         return Decision(
             Verdict.FAILED,
             f"connection {connection.id} is paused, so the sync will not run; unpause it first",
         )
-    if state in ("syncing", "scheduled"):
+    if state in (SyncState.SYNCING, SyncState.SCHEDULED):
         return Decision(Verdict.WAIT, f"sync of {connection.id} is {state}")
-    return Decision(Verdict.WAIT, f"unknown sync_state {state!r}; waiting for the sync to finish")
+    seen = str(connection.status.sync_state)
+    return Decision(Verdict.WAIT, f"unknown sync_state {seen!r}; waiting for the sync to finish")
 
 
 def sync_baseline(connection: Connection) -> datetime | None:
     """The latest completion time of a connection, before a sync is requested."""
-    moments = [_utc(m) for m in (connection.succeeded_at, connection.failed_at) if m is not None]
-    return max(m for m in moments if m is not None) if moments else None
+    moments = [as_utc(m) for m in (connection.succeeded_at, connection.failed_at) if m is not None]
+    return max(moments) if moments else None
 
 
 def pause_after_rate_limit(retry_after: float | None, poll_interval: float) -> float:

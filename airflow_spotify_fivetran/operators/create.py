@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator
 
+from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import (
     FivetranConflictError,
     FivetranDriftError,
@@ -14,7 +15,7 @@ from airflow_spotify_fivetran.exceptions import (
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
+from airflow_spotify_fivetran.tasks import FivetranHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

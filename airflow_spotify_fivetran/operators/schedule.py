@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin
+from airflow_spotify_fivetran.tasks import FivetranHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
+from airflow_spotify_fivetran.decisions import Decision, Verdict
 from airflow_spotify_fivetran.exceptions import FivetranSyncFailedError
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.operators.base import (
-    DEFAULT_CONN_ID,
-    FivetranHookMixin,
-    default_deferrable,
-    wait_in_worker,
-)
+from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, resume, wait_in_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -77,7 +74,7 @@ class FivetranSyncOperator(FivetranHookMixin, BaseOperator):
         if not self.wait_for_completion:
             return started
 
-        def check() -> tuple[Any, dict[str, Any]]:
+        def check() -> tuple[Decision, dict[str, Any]]:
             connection = self.hook.get_connection_details(self.connection_id)
             decision = sync_decision(
                 connection, baseline=latest, fail_on_rescheduled=self.fail_on_rescheduled
@@ -86,7 +83,7 @@ class FivetranSyncOperator(FivetranHookMixin, BaseOperator):
 
         if self.deferrable:
             decision, result = check()
-            if decision.verdict == "wait":
+            if decision.verdict is Verdict.WAIT:
                 from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger
 
                 end_time = datetime.now(UTC) + timedelta(seconds=self.timeout)
@@ -113,8 +110,6 @@ class FivetranSyncOperator(FivetranHookMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the trigger: validate the event; succeed or fail with its message."""
-        from airflow_spotify_fivetran.triggers.events import resume
-
         return resume(
             context,
             event,

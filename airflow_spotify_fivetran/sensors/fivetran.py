@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
+from airflow_spotify_fivetran.decisions import Decision, Verdict
 from airflow_spotify_fivetran.exceptions import (
     FivetranConnectionBrokenError,
     FivetranError,
@@ -23,20 +25,23 @@ from airflow_spotify_fivetran.exceptions import (
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.operators.base import DEFAULT_CONN_ID, FivetranHookMixin, default_deferrable
+from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, resume
+from airflow_spotify_fivetran.utc import as_utc, parse_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
-
-    from airflow_spotify_fivetran.decisions import Decision
 
 #: XCom key under which the setup sensor also pushes the connection's schedule as it saw it.
 SCHEDULE_XCOM_KEY = "schedule"
 
 
 class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
-    """Check, then defer or poke; subclasses give the check, the trigger and the failure."""
+    """Check, then defer or poke; subclasses give the check, the trigger and the failure.
+
+    The methods subclasses fill in are private (``_check``, ``_trigger``...): ``BaseSensorOperator`` and
+    ``BaseOperator`` have many public names, and one of theirs must never be overridden by accident.
+    """
 
     template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id")
     operator_extra_links = (FivetranConnectionLink(),)
@@ -58,32 +63,33 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     # -- subclasses --------------------------------------------------------------------------------------
-    def check(self) -> tuple[Decision, dict[str, Any]]:
+    def _check(self) -> tuple[Decision, dict[str, Any]]:
         """One look at the connection: the decision and the task's result if it is done."""
         raise NotImplementedError
 
-    def trigger(self, end_time: datetime) -> BaseTrigger:
+    def _trigger(self, end_time: datetime) -> BaseTrigger:
+        """The trigger that waits in the triggerer until ``end_time``."""
         raise NotImplementedError
 
-    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+    def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
         """The exception of a ``failed`` event (``triggers.events.decision_event``) and its message."""
         raise NotImplementedError
 
-    def on_done(self, context: Context, result: dict[str, Any]) -> None:
-        """Hook for pushing extra XComs once the wait succeeded."""
+    def _on_done(self, context: Context, result: dict[str, Any]) -> None:
+        """Run once the wait succeeded (to push extra XComs)."""
 
-    def prepare(self, context: Context) -> None:
-        """Hook run at the start of every ``execute`` (each reschedule runs it again)."""
+    def _prepare(self, context: Context) -> None:
+        """Run at the start of every ``execute`` (each reschedule runs it again)."""
 
     # -- the two ways of waiting ------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
         FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
-        self.prepare(context)
+        self._prepare(context)
         if not self.deferrable:
             return super().execute(context)
-        decision, result = self.check()
+        decision, result = self._check()
         if decision.done:
-            self.on_done(context, result)
+            self._on_done(context, result)
             return result
         if decision.failed:
             raise self._failure_of(decision)
@@ -92,37 +98,35 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         )
         end_time = datetime.now(UTC) + timedelta(seconds=self.timeout)
         self.defer(
-            trigger=self.trigger(end_time),
+            trigger=self._trigger(end_time),
             method_name="execute_complete",
             # A backstop: the trigger itself ends at end_time with a clear "timeout" event.
             timeout=timedelta(seconds=self.timeout + self.poke_interval + 60),
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        decision, result = self.check()
+        decision, result = self._check()
         if decision.failed:
             raise self._failure_of(decision)
         if decision.done:
-            self.on_done(context, result)
+            self._on_done(context, result)
             return PokeReturnValue(is_done=True, xcom_value=result)
         self.log.info("%s", decision.reason)
         return False
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger: validate its event; succeed, or fail with the trigger's message."""
-        from airflow_spotify_fivetran.triggers.events import resume
-
         result = resume(
-            context, event, connection_id=self.connection_id, on_failure=self.failure, log=self.log
+            context, event, connection_id=self.connection_id, on_failure=self._failure, log=self.log
         )
-        self.on_done(context, result)
+        self._on_done(context, result)
         return result
 
     def _failure_of(self, decision: Decision) -> FivetranError:
         """The exception of a failed decision seen in the worker: the one its trigger's event would give."""
         from airflow_spotify_fivetran.triggers.events import decision_event
 
-        return self.failure(decision.reason, decision_event(self.connection_id, decision, {}))
+        return self._failure(decision.reason, decision_event(self.connection_id, decision, {}))
 
 
 class FivetranSetupTestsSensor(_FivetranWaitSensor):
@@ -160,13 +164,13 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     def failures_are_final(self) -> bool:
         return not (self.retest_on_poke or self.wait_for_connect_card)
 
-    def check(self) -> tuple[Decision, dict[str, Any]]:
+    def _check(self) -> tuple[Decision, dict[str, Any]]:
         from airflow_spotify_fivetran.decisions import setup_decision
         from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
 
         connection = self.hook.get_connection_details(self.connection_id)
         decision = setup_decision(connection, failures_are_final=self.failures_are_final)
-        if decision.verdict == "wait" and self.retest_on_poke:
+        if decision.verdict is Verdict.WAIT and self.retest_on_poke:
             # Read first, re-test only when needed: a connected connection costs one GET and no
             # setup-test request (those have a rate limit of their own).
             connection = self.hook.run_setup_tests(self.connection_id)
@@ -176,7 +180,7 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         )
         return decision, setup_summary(connection)
 
-    def trigger(self, end_time: datetime) -> BaseTrigger:
+    def _trigger(self, end_time: datetime) -> BaseTrigger:
         from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger
 
         return FivetranSetupTestsTrigger(
@@ -188,7 +192,7 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
             failures_are_final=self.failures_are_final,
         )
 
-    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+    def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
         from airflow_spotify_fivetran.triggers.events import failed_tests_of, is_broken
 
         if is_broken(event):
@@ -200,7 +204,7 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
             "(or set retest_on_poke=True to wait for the fix).",
         )
 
-    def on_done(self, context: Context, result: dict[str, Any]) -> None:
+    def _on_done(self, context: Context, result: dict[str, Any]) -> None:
         if "schedule" in result:
             context["ti"].xcom_push(key=SCHEDULE_XCOM_KEY, value=result["schedule"])
 
@@ -231,7 +235,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         self.baseline = baseline
         self.fail_on_rescheduled = fail_on_rescheduled
 
-    def prepare(self, context: Context) -> None:
+    def _prepare(self, context: Context) -> None:
         # "None" is what Jinja renders for a None XCom: the upstream sync operator's baseline of a
         # connection that never synced. Any completion after the DAG run started is then the one.
         if self.baseline is None or (
@@ -247,7 +251,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         value = self.baseline
         if isinstance(value, str) and value:
             try:
-                value = datetime.fromisoformat(value.strip())
+                return parse_utc(value)
             except ValueError:
                 raise FivetranInputError(
                     [
@@ -257,11 +261,9 @@ class FivetranSyncSensor(_FivetranWaitSensor):
                     ],
                     what="sync sensor input",
                 ) from None
-        if not isinstance(value, datetime):
-            return None
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return as_utc(value) if isinstance(value, datetime) else None
 
-    def check(self) -> tuple[Decision, dict[str, Any]]:
+    def _check(self) -> tuple[Decision, dict[str, Any]]:
         from airflow_spotify_fivetran.decisions import sync_decision
         from airflow_spotify_fivetran.summaries import sync_summary
 
@@ -271,7 +273,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         # The same keys as the trigger's result, so the XCom does not depend on how the task waited.
         return decision, {**sync_summary(connection), "baseline": baseline.isoformat() if baseline else None}
 
-    def trigger(self, end_time: datetime) -> BaseTrigger:
+    def _trigger(self, end_time: datetime) -> BaseTrigger:
         from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger
 
         baseline = self._baseline()
@@ -284,5 +286,5 @@ class FivetranSyncSensor(_FivetranWaitSensor):
             fail_on_rescheduled=self.fail_on_rescheduled,
         )
 
-    def failure(self, message: str, event: dict[str, Any]) -> FivetranError:
+    def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
         return FivetranSyncFailedError(f"Connection {self.connection_id}: {message}")

@@ -1,7 +1,7 @@
-"""The events a trigger sends back to its task, and the functions that read them.
+"""The payload of the event a trigger sends back to its task: how it is built and how it is read.
 
 Kept apart from the triggers so that the tasks' ``execute_complete`` reads events without importing
-anything heavy. Event payloads are JSON only.
+anything heavy. Event payloads are JSON only. What a task does with one is ``tasks.resume``.
 
 A failed decision seen by a task's own check (before any deferral) is turned into the same payload
 (``decision_event``), so a task fails alike whether its worker or its trigger saw the failure.
@@ -9,11 +9,11 @@ A failed decision seen by a task's own check (before any deferral) is turned int
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_spotify_fivetran.decisions import Decision, Verdict
-from airflow_spotify_fivetran.exceptions import FailedTest, FivetranError, FivetranWaitTimeoutError
+from airflow_spotify_fivetran.exceptions import FailedTest, FivetranError
 
 #: ``status`` of an event: the wait ended well, ended badly, ran out of time, or could not ask Fivetran.
 SUCCESS, FAILED, TIMEOUT, ERROR = "success", "failed", "timeout", "error"
@@ -77,36 +77,3 @@ def failed_tests_of(event: Mapping[str, Any]) -> list[FailedTest]:
 def is_broken(event: Mapping[str, Any]) -> bool:
     """Whether a failure event is about a ``broken`` connection (``Decision.broken``)."""
     return event.get("broken") is True
-
-
-def resume(
-    context: Any,
-    event: Any,
-    *,
-    connection_id: str,
-    on_failure: Callable[[str, dict[str, Any]], Exception],
-    log: Any,
-) -> dict[str, Any]:
-    """What a deferred task does with its trigger's event: validate it, show the connection's link, then
-    return the task's result or raise.
-
-    The link is pushed again here because ``execute_complete`` runs on a new operator instance: the one
-    that pushed it before deferring is gone, and Airflow pushes ``get_link()`` of this one when the task
-    ends (see ``links``).
-
-    :param on_failure: builds the exception of a ``failed`` event from its message and payload.
-    :return: ``{"connection_id", **result}`` of a ``success`` event.
-    """
-    from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-
-    payload = read_event(event, expected_connection_id=connection_id)
-    FivetranConnectionLink.persist(context, dashboard_url(connection_id))
-    status, message = payload["status"], payload.get("message")
-    if status == SUCCESS:
-        log.info("%s", message)
-        return {"connection_id": connection_id, **(payload.get("result") or {})}
-    if status == TIMEOUT:
-        raise FivetranWaitTimeoutError(message or "the wait timed out")
-    if status == ERROR:
-        raise FivetranError(f"waiting for connection {connection_id} failed: {message}")
-    raise on_failure(str(message), payload)

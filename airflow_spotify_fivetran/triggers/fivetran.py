@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_event, problem_event
+from airflow_spotify_fivetran.utc import parse_utc
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
@@ -37,10 +38,7 @@ if TYPE_CHECKING:
 
 def _parse_time(value: str | None) -> datetime | None:
     """An ISO-8601 kwarg as an aware datetime (naive means UTC, so comparisons with now cannot raise)."""
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return parse_utc(value) if value else None
 
 
 class _FivetranPollTrigger(BaseTrigger):

@@ -220,7 +220,7 @@ def test_paused_while_syncing_says_so_in_the_reason() -> None:
 def test_a_paused_sync_that_never_ends_times_out_naming_the_state() -> None:
     """The worker's wait (the trigger's is in test_triggers): the timeout ends it, with the state seen."""
     from airflow_spotify_fivetran.exceptions import FivetranWaitTimeoutError
-    from airflow_spotify_fivetran.operators.base import wait_in_worker
+    from airflow_spotify_fivetran.tasks import wait_in_worker
     from tests.tasks.clock import FakeClock
 
     clock = FakeClock()

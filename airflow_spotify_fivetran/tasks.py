@@ -1,4 +1,5 @@
-"""What every task of this provider shares: the Fivetran connection id and a lazily built hook.
+"""What every task of this provider shares, operators and sensors alike: a lazily built hook, the deferrable
+default, the wait in the worker, and the resume after a trigger (its event read, the connection's link shown).
 
 The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on first use of ``hook`` inside
 ``execute``/``poke``, so a DAG file that imports our operators pays none of it at parse time.
@@ -13,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import conf
 
-from airflow_spotify_fivetran.exceptions import FivetranWaitTimeoutError
+from airflow_spotify_fivetran.decisions import Verdict
+from airflow_spotify_fivetran.exceptions import FivetranError, FivetranWaitTimeoutError
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
     from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
-
-DEFAULT_CONN_ID = "fivetran_default"
 
 
 def default_deferrable() -> bool:
@@ -68,7 +68,7 @@ def wait_in_worker(
     deadline = clock() + timeout
     while True:
         decision, result = check()
-        if decision.verdict != "wait":
+        if decision.verdict is not Verdict.WAIT:
             return decision, result
         log.info("%s", decision.reason)
         if clock() + poll_interval > deadline:
@@ -76,3 +76,37 @@ def wait_in_worker(
                 f"gave up waiting for {what} after {timeout:g} s: {decision.reason}"
             )
         sleep(poll_interval)
+
+
+def resume(
+    context: Any,
+    event: Any,
+    *,
+    connection_id: str,
+    on_failure: Callable[[str, dict[str, Any]], Exception],
+    log: Any,
+) -> dict[str, Any]:
+    """What a deferred task does with its trigger's event: validate it, show the connection's link, then
+    return the task's result or raise.
+
+    The link is pushed again here because ``execute_complete`` runs on a new operator instance: the one
+    that pushed it before deferring is gone, and Airflow pushes ``get_link()`` of this one when the task
+    ends (see ``links``).
+
+    :param on_failure: builds the exception of a ``failed`` event from its message and payload.
+    :return: ``{"connection_id", **result}`` of a ``success`` event.
+    """
+    from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+    from airflow_spotify_fivetran.triggers.events import ERROR, SUCCESS, TIMEOUT, read_event
+
+    payload = read_event(event, expected_connection_id=connection_id)
+    FivetranConnectionLink.persist(context, dashboard_url(connection_id))
+    status, message = payload["status"], payload.get("message")
+    if status == SUCCESS:
+        log.info("%s", message)
+        return {"connection_id": connection_id, **(payload.get("result") or {})}
+    if status == TIMEOUT:
+        raise FivetranWaitTimeoutError(message or "the wait timed out")
+    if status == ERROR:
+        raise FivetranError(f"waiting for connection {connection_id} failed: {message}")
+    raise on_failure(str(message), payload)
