@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml simulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' -e ./simulator
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' -e ./simulator --group dev
 	touch $(STAMP)
 
 venv: $(STAMP)

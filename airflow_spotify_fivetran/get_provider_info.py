@@ -15,7 +15,14 @@ _INTEGRATION = "Fivetran Spotify Ads"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Return the provider's metadata; validated against Airflow's ``provider_info.schema.json``."""
+    """Return the provider's metadata; validated against Airflow's ``provider_info.schema.json``.
+
+    The documentation link of Airflow's Providers page is not set here: the schema has no key for it, and
+    Airflow's provider discovery sets ``documentation-url`` itself, from the installed distribution's
+    ``Project-URL: Documentation`` (``[project.urls]`` in pyproject.toml), overwriting whatever this
+    returns. Without that URL the page falls back to ``airflow.apache.org/docs/<package>/<version>/``,
+    which exists only for Apache's own providers. pyproject.toml says which page it links to, and why.
+    """
     return {
         "package-name": "airflow-spotify-fivetran",
         "name": "Fivetran Spotify Ads",
@@ -27,7 +34,7 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {
                 "integration-name": _INTEGRATION,
-                "external-doc-url": "https://fivetran.com/docs/rest-api/api-reference/connections",
+                "external-doc-url": "https://fivetran.com/docs/connectors/applications/spotify-ads",
                 "tags": ["service"],
             }
         ],
