@@ -32,12 +32,17 @@ MUTABLE_FIELDS = (
     "hybrid_deployment_agent_id",
 )
 MUTABLE_CONFIG = ("sync_mode", "accounts", "report_list")
-#: Every wire path ``compute_drift`` compares, i.e. the names its ``ignore`` accepts.
-COMPARED_FIELDS = (
-    *(f"config.{key}" for key in IMMUTABLE_CONFIG),
-    *MUTABLE_FIELDS,
-    *(f"config.{key}" for key in MUTABLE_CONFIG),
+#: What ``compute_drift`` compares, in the order it reports: each wire path and whether a PATCH may change it.
+COMPARED: tuple[tuple[str, bool], ...] = (
+    *((f"config.{key}", False) for key in IMMUTABLE_CONFIG),
+    *((key, True) for key in MUTABLE_FIELDS),
+    *((f"config.{key}", True) for key in MUTABLE_CONFIG),
 )
+#: Every wire path ``compute_drift`` compares, i.e. the names its ``ignore`` accepts.
+COMPARED_FIELDS = tuple(path for path, _ in COMPARED)
+#: Fields Fivetran takes only beside their companion in the same request (and the PATCH model refuses
+#: alone): a daily time with its sync frequency, a delay threshold with its sensitivity (CUSTOM).
+COMPANIONS = {"daily_sync_time": "sync_frequency", "data_delay_threshold": "data_delay_sensitivity"}
 WHY_IMMUTABLE = {
     "schema": "the destination schema name is fixed when a connection is created",
     "timeframe_months": "the historical sync window is fixed when a connection is created "
@@ -109,6 +114,27 @@ def _same(key: str, actual: Any, desired: Any) -> bool:
     return bool(actual == desired)
 
 
+def _at(body: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    """Whether ``body`` holds the wire path ``path`` (``config.accounts``), and its value."""
+    *parents, key = path.split(".")
+    for parent in parents:
+        body = body.get(parent) or {}
+    return key in body, body.get(key)
+
+
+def _daily_time_kept(desired: Mapping[str, Any]) -> bool:
+    """Whether Fivetran keeps the desired ``daily_sync_time``: the rule is ``daily_sync_time_problem``, with
+    the frequency the body asks for (a new connection's default when it asks none)."""
+    from airflow_spotify_fivetran.models import DEFAULT_SYNC_FREQUENCY, daily_sync_time_problem
+    from airflow_spotify_fivetran.models.schedule import parse_sync_frequency
+
+    try:
+        frequency = parse_sync_frequency(desired.get("sync_frequency", DEFAULT_SYNC_FREQUENCY))
+    except ValueError:
+        return False
+    return daily_sync_time_problem(desired.get("daily_sync_time"), frequency) is None
+
+
 def compute_drift(
     desired: Mapping[str, Any],
     actual: Mapping[str, Any],
@@ -118,46 +144,33 @@ def compute_drift(
 ) -> Drift:
     """Compare a desired create body with an existing connection; return the differences and the PATCH.
 
+    Each field of :data:`COMPARED` that ``desired`` sets is compared; a mutable one that differs goes into
+    the PATCH (with its :data:`COMPANIONS` field when ``desired`` sets it). A ``daily_sync_time`` Fivetran
+    would not keep (``models.schedule.daily_sync_time_problem``) is not compared: Fivetran answers ``null``.
+
     :param ignore: wire paths (``config.accounts``, ``paused``) not to compare.
     :param compare_paused: also compare ``paused`` (by default the initial state only, see the module doc);
         ``ignore`` still wins.
     """
     skip = frozenset(ignore) | (frozenset() if compare_paused else frozenset({"paused"}))
+    if "daily_sync_time" in desired and not _daily_time_kept(desired):
+        skip |= {"daily_sync_time"}
     items: list[DriftItem] = []
     patch: dict[str, Any] = {}
-    desired_config: Mapping[str, Any] = desired.get("config") or {}
-    actual_config: Mapping[str, Any] = actual.get("config") or {}
-
-    for key in IMMUTABLE_CONFIG:
-        if f"config.{key}" in skip:
+    for path, mutable in COMPARED:
+        wanted, value = _at(desired, path)
+        if not wanted or path in skip:
             continue
-        if key in desired_config and not _same(key, actual_config.get(key), desired_config[key]):
-            items.append(DriftItem(f"config.{key}", actual_config.get(key), desired_config[key], False))
-
-    for key in MUTABLE_FIELDS:
-        if key not in desired or key in skip:
+        _, current = _at(actual, path)
+        if _same(path.removeprefix("config."), current, value):
             continue
-        if key == "daily_sync_time" and int(desired.get("sync_frequency") or 0) != 1440:
-            continue  # Fivetran keeps a daily time only with sync_frequency 1440
-        if not _same(key, actual.get(key), desired[key]):
-            items.append(DriftItem(key, actual.get(key), desired[key], True))
-            patch[key] = desired[key]
-
-    config_patch = {}
-    for key in MUTABLE_CONFIG:
-        if f"config.{key}" in skip:
-            continue
-        if key in desired_config and not _same(key, actual_config.get(key), desired_config[key]):
-            items.append(DriftItem(f"config.{key}", actual_config.get(key), desired_config[key], True))
-            config_patch[key] = desired_config[key]
-    if config_patch:
-        patch["config"] = config_patch
-    # Fivetran takes these only together with their companion in the same request (and the PATCH model
-    # refuses them alone): a daily time with sync_frequency 1440, a threshold with sensitivity CUSTOM.
-    for key, companion in (
-        ("daily_sync_time", "sync_frequency"),
-        ("data_delay_threshold", "data_delay_sensitivity"),
-    ):
+        items.append(DriftItem(path, current, value, mutable))
+        if mutable:
+            if path.startswith("config."):
+                patch.setdefault("config", {})[path.removeprefix("config.")] = value
+            else:
+                patch[path] = value
+    for key, companion in COMPANIONS.items():
         if key in patch and companion in desired:
             patch.setdefault(companion, desired[companion])
     return Drift(tuple(items), patch)

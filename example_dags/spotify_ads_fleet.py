@@ -101,7 +101,7 @@ with DAG(
     def validate_spec(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Read and validate the whole spec; return one JSON entry per connection (no secrets)."""
         from airflow_spotify_fivetran.fleet import load_fleet_spec, plan_fleet, summarize_plan
-        from airflow_spotify_fivetran.operators.create import spotify_auth_from_connection
+        from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
 
         path = Path(str((params or {}).get("spec_path") or SPEC_FILE))
         if not path.is_absolute():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_spotify_fivetran.adoption import ON_DRIFT_CHOICES, Adoption, OnDrift, plan_adoption
 from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
+from airflow_spotify_fivetran.drift import COMPARED_FIELDS
 from airflow_spotify_fivetran.exceptions import (
     FivetranConflictError,
     FivetranDriftError,
@@ -22,16 +24,13 @@ if TYPE_CHECKING:
 
     from airflow_spotify_fivetran.models import Connection, NewSpotifyAdsConnection
 
-OnDrift = Literal["update", "fail", "ignore"]
-ON_DRIFT_CHOICES = ("update", "fail", "ignore")
-
 
 class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
     """Create a Fivetran ``spotify_ads`` connection; a re-run finds and adopts the one it made.
 
     The group is first searched for a connection with the same schema (one list call). If there is none,
     the connection is created (Fivetran runs its setup tests in that call). If there is one, it is adopted,
-    and the settings the task asks for are compared with those it has:
+    and the settings the task asks for are compared with those it has (``adoption.plan_adoption`` decides):
 
     - differences Fivetran cannot apply (``config.schema``, ``config.timeframe_months``) fail the task with
       the reason;
@@ -106,6 +105,8 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         else:
             raise _not_a_mapping(self.connection)
         if self.spotify_conn_id:
+            from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
+
             body["auth"] = spotify_auth_from_connection(self.spotify_conn_id)
         return NewSpotifyAdsConnection.from_api_dict(body)
 
@@ -153,69 +154,48 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
                 return created.id
 
         FivetranConnectionLink.persist(context, dashboard_url(existing.id))
-        self.adopt(existing, desired)
+        adoption = self._adoption(existing, desired)
+        if self.plan_only:
+            for level, message in adoption.plan_log():
+                self.log.log(level, "%s", message)
+        else:
+            self._adopt(adoption)
         return existing.id
 
-    def adopt(self, existing: Connection, desired: dict[str, Any]) -> None:
-        """Compare an existing connection with the wire body asked for; fail, update or log per the
-        parameters."""
-        from airflow_spotify_fivetran.drift import compute_drift, why_immutable
-        from airflow_spotify_fivetran.summaries import setup_tests_table
-
-        drift = compute_drift(
+    def _adoption(self, existing: Connection, desired: dict[str, Any]) -> Adoption:
+        """What adopting ``existing`` means for this task (decided, not done), with its drift logged."""
+        adoption = plan_adoption(
+            existing.id,
             desired,
             existing.model_dump(mode="json", by_alias=True),
+            on_drift=self.on_drift,
             ignore=self.ignore_drift_in,
             compare_paused=self.compare_paused,
+            reauthorize=self.reauthorize,
         )
         self.log.info(
             "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",
             existing.id,
             existing.schema_,
             existing.group_id,
-            drift.table(),
+            adoption.drift.table(),
         )
-        # What a real run does, decided first; plan_only then logs exactly that instead of doing it.
-        failure: str | None = None
-        if drift.immutable:
-            reasons = "; ".join(
-                f"{item.field} cannot change: {why_immutable(item)}" for item in drift.immutable
-            )
-            failure = (
-                f"Connection {existing.id} differs from the request in fields Fivetran cannot change. "
-                f"{reasons}. Create a connection with another schema name instead."
-            )
-        elif drift.mutable and self.on_drift == "fail":
-            failure = f"Connection {existing.id} differs from the request (on_drift='fail'):\n{drift.table()}"
-        if failure is not None:
-            if self.plan_only:
-                self.log.warning("Plan only: would fail: %s", failure)
-                return
-            raise FivetranDriftError(failure)
+        return adoption
 
-        patch = dict(drift.patch)
-        if drift.mutable and self.on_drift == "ignore":
-            self.log.warning(
-                "%s the drift of connection %s as it is (on_drift='ignore')",
-                "Plan only: would leave" if self.plan_only else "Leaving",
-                existing.id,
-            )
-            patch = {}
-        if self.reauthorize and "auth" in desired:
-            # New credentials repair a broken connection only once the setup tests ran on them: ask
-            # Fivetran to run them in the same PATCH (the answer then holds the fresh results).
-            patch["auth"] = desired["auth"]
-            patch["run_setup_tests"] = True
-        elif self.reauthorize:
-            self.log.warning("reauthorize=True but the request holds no auth: nothing to re-authorize")
-        if self.plan_only:
-            self.log.info("Plan only: would PATCH %s", sorted(patch) or "nothing")
+    def _adopt(self, adoption: Adoption) -> None:
+        """Carry the plan out: fail, or send its PATCH (if any)."""
+        from airflow_spotify_fivetran.summaries import setup_tests_table
+
+        if adoption.failure is not None:
+            raise FivetranDriftError(adoption.failure)
+        for warning in adoption.warnings():
+            self.log.warning("%s", warning)
+        if not adoption.patch:
             return
-        if patch:
-            updated = self.hook.modify_connection(existing.id, patch)
-            self.log.info("Updated connection %s: %s", existing.id, ", ".join(sorted(patch)))
-            if "auth" in patch:
-                self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
+        updated = self.hook.modify_connection(adoption.connection_id, dict(adoption.patch))
+        self.log.info("Updated connection %s: %s", adoption.connection_id, ", ".join(sorted(adoption.patch)))
+        if "auth" in adoption.patch:
+            self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
 
 
 def _not_a_mapping(value: object) -> FivetranInputError:
@@ -242,8 +222,6 @@ def _not_a_mapping(value: object) -> FivetranInputError:
 
 def _drift_fields(names: Sequence[str]) -> tuple[str, ...]:
     """``ignore_drift_in`` checked at DAG parse time: a misspelt name would silently compare the field."""
-    from airflow_spotify_fivetran.drift import COMPARED_FIELDS
-
     fields = (names,) if isinstance(names, str) else tuple(names)
     unknown = [name for name in fields if name not in COMPARED_FIELDS]
     if unknown:
@@ -252,38 +230,3 @@ def _drift_fields(names: Sequence[str]) -> tuple[str, ...]:
             f"choose from {', '.join(COMPARED_FIELDS)}"
         )
     return fields
-
-
-def spotify_auth_from_connection(conn_id: str) -> dict[str, Any]:
-    """The ``auth`` object from an Airflow connection: login = client id, password = client secret,
-    extra ``refresh_token``."""
-    from airflow.sdk import BaseHook
-
-    conn = BaseHook.get_connection(conn_id)
-    refresh_token = conn.extra_dejson.get("refresh_token")
-    missing = [
-        name
-        for name, value in (
-            ("login", conn.login),
-            ("password", conn.password),
-            ("refresh_token", refresh_token),
-        )
-        if not value
-    ]
-    if missing:
-        # A FivetranInputError (also a ValueError) naming the operator argument; no value is shown.
-        raise FivetranInputError(
-            [
-                InputProblem(
-                    "spotify_conn_id",
-                    f"Airflow connection {conn_id!r} lacks {', '.join(missing)}: login = Spotify client "
-                    'id, password = client secret, extra {"refresh_token": ...}',
-                    conn_id,
-                )
-            ],
-            what="Spotify credentials",
-        )
-    return {
-        "refresh_token": refresh_token,
-        "client_access": {"client_id": conn.login, "client_secret": conn.password},
-    }

@@ -520,7 +520,7 @@ def test_fleet_entry_naming_an_unusable_spotify_connection_is_refused(
     sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from airflow_spotify_fivetran.fleet import parse_fleet_spec, plan_fleet
-    from airflow_spotify_fivetran.operators.create import spotify_auth_from_connection
+    from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
 
     def check_connection(conn_id: str) -> None:  # as the fleet DAG's validate_spec task does
         spotify_auth_from_connection(conn_id)

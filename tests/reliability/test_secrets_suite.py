@@ -54,7 +54,7 @@ def spotify_side(accounts: list[str]) -> dict[str, Any]:
 
 def check_spotify_connection(conn_id: str) -> None:
     """The fleet DAG's connection check."""
-    from airflow_spotify_fivetran.operators.create import spotify_auth_from_connection
+    from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
 
     spotify_auth_from_connection(conn_id)
 
