@@ -274,6 +274,57 @@ def test_a_worker_killed_with_creates_in_flight_still_gives_one_connection_per_e
     assert retried, "no create was retried: the kill hit no create in flight"
 
 
+def test_deferred_waits_outlast_fivetrans_hourly_setup_test_limit(cluster: Cluster, tmp_path: Path) -> None:
+    """Another client spent the hourly setup-test budget while our waits re-test: Fivetran answers their
+    re-tests 429 with a ``Retry-After`` longer than the hook waits inside one call (120 s). The waits sleep
+    it out in the triggerer and succeed at their first try once access arrives; none fails."""
+    sim = sim_of(cluster)
+    entries, budget, retry_after = 4, 12, 140
+    spec = fleet_spec(tmp_path / "fleet.yaml", "limited", 0, entries)
+    sim.control.set_scenario({"spotify": spotify_side(late_granted=False), "rate_limits": None})
+    with timed(FIGURES, f"hourly setup-test limit spent mid-wait, {entries} waits outlast it (s)"):
+        cluster.trigger(DAG_ID, "limited_1", json.dumps({"spec_path": str(spec)}))
+        wait_until(
+            lambda: states_of(cluster, "limited_1", "wait_for_setup_tests").count(("deferred", 1)) == entries,
+            timeout=180,
+            what=f"{entries} waits for late access to defer",
+            interval=1,
+        )
+        stuck = [c["id"] for c in sim.control.connections() if c["schema"].startswith("limited_late_")]
+        other = next(c["id"] for c in sim.control.connections() if c["schema"] == "fleet_0")
+        # Hold the waits' re-tests off (503, retried by their hook after 3 s) while the budget is spent
+        # by another client and the simulator's clock moves on, so that the first 429 they meet asks for
+        # ``retry_after`` seconds, not for the hour.
+        for conn_id in stuck:
+            sim.control.add_fault(
+                f"POST /v1/connections/{conn_id}/test", "error", status=503, retry_after=3, count=None
+            )
+        limits = {"all_per_hour": None, "setup_tests_per_minute": None, "setup_tests_per_hour": budget}
+        sim.control.set_scenario({"rate_limits": limits})
+        answers = [sim_post(sim, f"/v1/connections/{other}/test") for _ in range(budget + 1)]
+        assert [a.status_code for a in answers] == [200] * budget + [429]
+        sim.control.advance_clock(3600 - retry_after)
+        sim.control.clear_faults()
+        probe = sim_post(sim, f"/v1/connections/{other}/test")
+        assert probe.status_code == 429
+        assert 120 < int(probe.headers["Retry-After"]) <= retry_after
+        sim.control.set_scenario({"spotify": spotify_side(late_granted=True)})
+        assert cluster.wait_for_run(DAG_ID, "limited_1", timeout=360) == "success", cluster.diagnostics()
+    assert set(states_of(cluster, "limited_1", "wait_for_setup_tests")) == {("success", 1)}
+    limited = [
+        e for e in sim.control.requests() if e["path"].endswith("/test") and e["path"].split("/")[3] in stuck
+    ]
+    assert {e["path"].split("/")[3] for e in limited if e["status"] == 429} == set(stuck)
+    sim.control.set_scenario({"rate_limits": None})
+
+
+def sim_post(sim: Any, path: str) -> requests.Response:
+    """A request of another client of the same Fivetran account."""
+    return requests.post(
+        f"{sim.base_url}{path}", json={}, auth=(DEFAULT_API_KEY, CANARY_FIVETRAN_API_SECRET), timeout=10
+    )
+
+
 def test_no_secret_in_task_logs_the_database_or_redis(cluster: Cluster) -> None:
     texts = [p.read_bytes() for p in (cluster.home / "logs").rglob("*") if p.is_file()]
     texts += [p.output_file.read_bytes() for p in cluster.processes]
