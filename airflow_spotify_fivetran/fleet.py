@@ -50,17 +50,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airflow_spotify_fivetran.constants import SERVICE
 from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
+from airflow_spotify_fivetran.models import (
+    DEFAULT_SYNC_FREQUENCY,
+    NewSpotifyAdsConnection,
+    Schedule,
+    daily_sync_time_problem,
+    parse_sync_frequency,
+    to_fivetran_daily_sync_time,
+)
+from airflow_spotify_fivetran.models.schedule import SCHEDULE_FIELDS
+from airflow_spotify_fivetran.models.secrets import CREDENTIAL_KEYS
 
 SPEC_VERSION = 1
 #: Airflow's ``[core] max_map_length`` default: a mapped task expands to at most this many instances.
 DEFAULT_MAX_ENTRIES = 1024
-#: Keys of an entry (and of ``defaults``) that are ours, not part of Fivetran's create body.
-ENTRY_KEYS = ("name", "spotify_conn_id", "schedule")
+#: An entry's ``schedule``: the schedule task's arguments.
 SCHEDULE_KEYS = ("sync_frequency", "daily_sync_time", "time_zone", "schedule_type", "paused")
-#: Create-body fields the schedule task owns (see the module docstring).
-SCHEDULE_OWNED = ("sync_frequency", "daily_sync_time", "schedule_type", "paused")
-SECRET_KEYS = frozenset({"auth", "refresh_token", "client_secret"})
 TOP_LEVEL_KEYS = ("version", "defaults", "connections")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -234,7 +241,7 @@ def _secret_paths(data: Any, prefix: str = "") -> list[str]:
     if isinstance(data, Mapping):
         for key, value in data.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if key in SECRET_KEYS:
+            if key in CREDENTIAL_KEYS:
                 found.append(path)
             else:
                 found += _secret_paths(value, path)
@@ -257,11 +264,15 @@ def _defaults_problems(defaults: Mapping[str, Any]) -> list[InputProblem]:
     return problems
 
 
+def _frequency(value: Any) -> int | None:
+    try:
+        return parse_sync_frequency(value)
+    except ValueError:
+        return None  # reported by the Schedule model
+
+
 def _schedule(raw: Any, owner: Callable[[str], str]) -> tuple[dict[str, Any] | None, list[InputProblem]]:
     """The schedule task's keyword arguments, or the problems (``owner(path)`` says who set a value)."""
-    from airflow_spotify_fivetran.models import Schedule
-    from airflow_spotify_fivetran.models.schedule import to_fivetran_daily_sync_time
-
     if not isinstance(raw, Mapping):
         return None, [_problem(owner("schedule"), "schedule", f"must be a mapping, not {type(raw).__name__}")]
     problems = [
@@ -274,16 +285,21 @@ def _schedule(raw: Any, owner: Callable[[str], str]) -> tuple[dict[str, Any] | N
     values = {key: raw[key] for key in SCHEDULE_KEYS if key in raw and raw[key] is not None}
     values.setdefault("paused", False)
     model_values = {k: v for k, v in values.items() if k != "time_zone"}
-    if "daily_sync_time" in values and str(values.get("sync_frequency")) != "1440":
+    # Connections are created at Fivetran's default frequency: a daily time needs the schedule's own.
+    frequency = _frequency(values.get("sync_frequency", DEFAULT_SYNC_FREQUENCY))
+    problem = (
+        daily_sync_time_problem(values.get("daily_sync_time"), frequency) if frequency is not None else None
+    )
+    if problem is not None:
         problems.append(
             _problem(
                 owner("schedule.daily_sync_time"),
                 "schedule.daily_sync_time",
-                "is only kept by Fivetran with sync_frequency 1440 (daily): set schedule.sync_frequency: 1440",
+                problem,
                 values["daily_sync_time"],
             )
         )
-        model_values.pop("daily_sync_time")
+        model_values.pop("daily_sync_time")  # the Schedule model would say it again
     try:
         Schedule.from_api_dict(model_values)
     except FivetranInputError as exc:
@@ -305,8 +321,6 @@ def _schedule(raw: Any, owner: Callable[[str], str]) -> tuple[dict[str, Any] | N
 
 
 def _entry(index: int, raw: Any, defaults: Mapping[str, Any]) -> tuple[FleetEntry | None, list[InputProblem]]:
-    from airflow_spotify_fivetran.models import NewSpotifyAdsConnection
-
     if not isinstance(raw, Mapping):
         where = entry_label(index, None)
         return None, [InputProblem(where, f"must be a mapping of fields, not {type(raw).__name__}")]
@@ -330,7 +344,7 @@ def _entry(index: int, raw: Any, defaults: Mapping[str, Any]) -> tuple[FleetEntr
             )
         )
     merged = merge(defaults, raw)
-    for key in SECRET_KEYS:
+    for key in CREDENTIAL_KEYS:
         merged.pop(key, None)  # reported above; dropped so the model does not echo it
     spotify_conn_id = merged.pop("spotify_conn_id", None)
     if not isinstance(spotify_conn_id, str) or not spotify_conn_id.strip():
@@ -346,7 +360,7 @@ def _entry(index: int, raw: Any, defaults: Mapping[str, Any]) -> tuple[FleetEntr
     schedule, schedule_problems = _schedule(merged.pop("schedule", {}), owner)
     problems += schedule_problems
     merged.pop("name", None)
-    for key in SCHEDULE_OWNED:
+    for key in SCHEDULE_FIELDS:
         if key in merged:
             problems.append(
                 _problem(
@@ -357,7 +371,7 @@ def _entry(index: int, raw: Any, defaults: Mapping[str, Any]) -> tuple[FleetEntr
                     merged.pop(key),
                 )
             )
-    merged.setdefault("service", "spotify_ads")
+    merged.setdefault("service", SERVICE)
     merged["paused"] = True
     try:
         request = NewSpotifyAdsConnection.from_api_dict(merged)
@@ -407,7 +421,7 @@ def plan_fleet(
         ``connections[3] (podcasts): config.accounts: <why>`` (or ``defaults: <field>: <why>``).
     """
     problems = _defaults_problems(spec.defaults)
-    defaults = {k: v for k, v in spec.defaults.items() if k not in SECRET_KEYS and k != "name"}
+    defaults = {k: v for k, v in spec.defaults.items() if k not in CREDENTIAL_KEYS and k != "name"}
     if len(spec.connections) > max_entries:
         problems.append(
             InputProblem(

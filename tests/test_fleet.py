@@ -131,6 +131,66 @@ def test_schedule_may_keep_a_connection_paused() -> None:
     assert planned.schedule["paused"] is True
 
 
+# --- each problem, named by entry and field ------------------------------------------------------------------
+
+DAILY = "is only kept by Fivetran when sync_frequency is 1440, and the connection would sync every"
+OWNED = "connections are created paused and the schedule task sets the schedule once the setup tests pass"
+NO_SCHEDULE = {k: v for k, v in DEFAULTS.items() if k != "schedule"}
+
+
+@pytest.mark.parametrize(
+    ("entries", "defaults", "expected"),
+    [
+        pytest.param(
+            [entry("music"), "podcasts"], DEFAULTS, ["connections[1]: must be a mapping of fields, not str"],
+            id="entry-not-a-mapping",
+        ),
+        pytest.param(
+            [{"name": "music", "config": {"accounts": ["a"]}}], DEFAULTS,
+            ["connections[0] (music): config.schema: is required"],
+            id="missing-required-field-blamed-on-the-entry",
+        ),
+        pytest.param(
+            [entry("music", schedule={"sync_frequency": 60})], DEFAULTS,
+            [f"defaults: schedule.daily_sync_time: {DAILY} 60 minutes: set sync_frequency 1440 or drop "
+             "daily_sync_time"],
+            id="daily-time-from-defaults-beside-the-entry-s-frequency",
+        ),
+        pytest.param(
+            [entry("music", schedule={"daily_sync_time": "06:00"})], NO_SCHEDULE,
+            [f"connections[0] (music): schedule.daily_sync_time: {DAILY} 360 minutes: set sync_frequency 1440 or "
+             "drop daily_sync_time"],
+            id="daily-time-at-the-default-frequency-of-a-new-connection",
+        ),
+        pytest.param(
+            [entry("music", schedule={"sync_frequency": "1440", "daily_sync_time": "06:00"})], NO_SCHEDULE, [],
+            id="daily-time-with-a-numeric-string-frequency",
+        ),
+        *(
+            pytest.param(
+                [entry("music", **{field: value})], DEFAULTS,
+                [f"connections[0] (music): {field}: belongs in schedule.{field}: {OWNED}"],
+                id=f"{field}-in-the-create-part",
+            )
+            for field, value in (
+                ("sync_frequency", 60), ("daily_sync_time", "06:00"), ("schedule_type", "auto"), ("paused", False)
+            )
+        ),
+        pytest.param(
+            [entry("music"), entry("music", config={"schema": "other"})], DEFAULTS,
+            ["connections[1] (music): name: is also the name of connections[0]"],
+            id="names-unique",
+        ),
+    ],
+)  # fmt: skip
+def test_plan_fleet_problems(entries: list[Any], defaults: dict[str, Any], expected: list[str]) -> None:
+    fleet = spec(*entries, defaults=defaults)
+    if expected:
+        assert problems(fleet) == expected
+    else:
+        assert [e.name for e in plan_fleet(fleet)] == ["music"]
+
+
 # --- naming the entry and the field -----------------------------------------------------------------------
 
 
@@ -157,12 +217,6 @@ def test_every_problem_of_every_entry_is_reported_at_once() -> None:
     assert not any("connections[1]" in f for f in found)
 
 
-def test_an_entry_that_is_not_a_mapping_is_named_by_index() -> None:
-    assert problems(spec(entry("music"), "podcasts")) == [
-        "connections[1]: must be a mapping of fields, not str"
-    ]
-
-
 def test_a_bad_default_is_reported_once_as_defaults() -> None:
     defaults = merge(DEFAULTS, {"config": {"report_list": [{"table": "t", "dimension": "CAMPAIGN"}]}})
     defaults["config"]["report_list"][0].update(granularity="DAY", fields=["CLIKS"])
@@ -175,11 +229,6 @@ def test_a_bad_default_is_reported_once_as_defaults() -> None:
 def test_a_default_the_entry_overrides_is_blamed_on_the_entry() -> None:
     found = problems(spec(entry("music", config={"sync_mode": "SOME_ACCOUNTS"})))
     assert [f.split(": ")[0] for f in found] == ["connections[0] (music)"]
-
-
-def test_a_missing_required_field_is_blamed_on_the_entry() -> None:
-    found = problems(spec({"name": "music", "config": {"accounts": ["a"]}}))
-    assert found == ["connections[0] (music): config.schema: is required"]
 
 
 # --- secrets --------------------------------------------------------------------------------------------
@@ -221,26 +270,6 @@ def test_every_entry_needs_a_spotify_connection() -> None:
 # --- schedule -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field", ["sync_frequency", "daily_sync_time", "schedule_type", "paused"])
-def test_schedule_fields_in_the_create_part_are_refused(field: str) -> None:
-    value = {"sync_frequency": 60, "daily_sync_time": "06:00", "schedule_type": "auto", "paused": False}[
-        field
-    ]
-    found = problems(spec(entry("music", **{field: value})))
-    assert found == [
-        f"connections[0] (music): {field}: belongs in schedule.{field}: connections are created paused and the "
-        "schedule task sets the schedule once the setup tests pass"
-    ]
-
-
-def test_daily_sync_time_needs_a_daily_frequency() -> None:
-    found = problems(spec(entry("music", schedule={"sync_frequency": 60})))
-    assert found == [
-        "defaults: schedule.daily_sync_time: is only kept by Fivetran with sync_frequency 1440 (daily): set "
-        "schedule.sync_frequency: 1440"
-    ]
-
-
 @pytest.mark.parametrize(
     ("schedule", "path"),
     [
@@ -259,11 +288,6 @@ def test_bad_schedule_values_are_named(schedule: dict[str, Any], path: str) -> N
 
 
 # --- across entries ---------------------------------------------------------------------------------------
-
-
-def test_names_must_be_unique() -> None:
-    found = problems(spec(entry("music"), entry("music", config={"schema": "other"})))
-    assert found == ["connections[1] (music): name: is also the name of connections[0]"]
 
 
 @pytest.mark.parametrize("name", [None, "", "two words", "ünïcode", "x" * 64])

@@ -230,6 +230,11 @@ class Schedule(BaseModel):
         return validate_input(cls, data, what="schedule")
 
 
+SCHEDULE_FIELDS: tuple[str, ...] = tuple(Schedule.model_fields)
+"""The fields of a connection's schedule: ``sync_frequency``, ``daily_sync_time``, ``schedule_type``,
+``paused`` (what the schedule task owns)."""
+
+
 def _same_hour(actual: str | None, desired: str) -> bool:
     if actual is None:
         return False

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from airflow_spotify_fivetran.models import Schedule
 
-SCHEDULE_FIELDS = ("sync_frequency", "daily_sync_time", "schedule_type", "paused")
-
 
 def desired_schedule(
     *,
@@ -31,13 +29,14 @@ def desired_schedule(
 ) -> Schedule:
     """Validate the schedule a task asks for, before any call; raises ``FivetranInputError`` naming the field.
 
-    ``daily_sync_time`` is converted from ``time_zone`` to the UTC hour Fivetran stores. Whether it can hold
-    (the connection syncs, or is set to sync, every 1440 minutes) depends on the connection:
-    :func:`~airflow_spotify_fivetran.models.schedule_changes` decides once it is known. Only a task asking for
-    a daily hour beside another frequency is refused here, as it contradicts itself.
+    ``daily_sync_time`` is converted from ``time_zone`` to the UTC hour Fivetran stores. Whether Fivetran
+    keeps it depends on the connection's frequency (the rule is
+    :func:`~airflow_spotify_fivetran.models.daily_sync_time_problem`): ``schedule_changes`` decides once the
+    connection is known. Only a task asking for a daily hour beside another frequency is refused here, by
+    the ``Schedule`` model, as it contradicts itself.
     """
     from airflow_spotify_fivetran.models import Schedule
-    from airflow_spotify_fivetran.models.schedule import to_fivetran_daily_sync_time
+    from airflow_spotify_fivetran.models.schedule import SCHEDULE_FIELDS, to_fivetran_daily_sync_time
 
     values = {
         "sync_frequency": sync_frequency,
@@ -60,8 +59,9 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
 
     Only what differs from the connection's current schedule is sent, in one PATCH; when nothing differs
     no change is sent at all. The schedule is validated before any call. A ``daily_sync_time`` alone is
-    enough for a connection that already syncs every 1440 minutes; for one that does not, give
-    ``sync_frequency=1440`` too, or the task fails before the PATCH (Fivetran would accept the hour and drop it).
+    enough for a connection that already syncs daily (every 1440 minutes); for one that does not, give
+    ``sync_frequency=1440`` too, or the task fails before the PATCH (Fivetran would accept the hour and drop
+    it; the rule is ``models.daily_sync_time_problem``).
 
     :param connection_id: the Fivetran connection id (templated).
     :param sync_frequency: minutes between syncs: 1, 5, 15, 30, 60, 120, 180, 360, 480, 720 or 1440.
@@ -112,6 +112,7 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_spotify_fivetran.models import Schedule, schedule_changes
+        from airflow_spotify_fivetran.models.schedule import SCHEDULE_FIELDS
         from airflow_spotify_fivetran.summaries import schedule_summary
 
         desired = desired_schedule(

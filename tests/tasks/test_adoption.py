@@ -76,7 +76,8 @@ def test_adoption_table(
     if failure is None:
         assert plan.failure is None
     else:
-        assert plan.failure is not None and failure in plan.failure
+        assert plan.failure is not None
+        assert failure in plan.failure
     assert sorted(plan.patch) == patch
     assert (plan.drift_left, plan.nothing_to_reauthorize) == (left, nothing_to_reauthorize)
 
