@@ -67,7 +67,7 @@ def connection(
         ("connected", [], True, DONE, []),  # the state decides, even when no test is reported
         ("incomplete", [PASS, FAIL], True, FAILED, [FAIL]),
         ("incomplete", [JOB_FAIL, SKIP], True, FAILED, [JOB_FAIL]),
-        ("incomplete", [PASS, WARN], True, FAILED, [WARN]),  # a warning keeps it incomplete too
+        ("incomplete", [PASS, WARN], True, FAILED, [WARN]),  # tests ran, still incomplete: the warning is why
         ("incomplete", [FAIL, WARN], True, FAILED, [FAIL, WARN]),
         ("incomplete", [PASS, FAIL], False, WAIT, [FAIL]),  # retest / connect card may still fix it
         ("incomplete", [PASS, WARN], False, WAIT, [WARN]),
@@ -145,7 +145,7 @@ TEST_LISTS = [[], [PASS], [PASS, SKIP], [WARN], [PASS, WARN], [FAIL], [JOB_FAIL,
 def test_only_setup_state_connected_makes_a_setup_done(
     setup_state: str, tests: list[dict[str, Any]], final: bool
 ) -> None:
-    """Test statuses alone never end a setup wait well (whether a WARNING blocks connected is unconfirmed)."""
+    """Test statuses alone never end a setup wait well: only setup_state connected does (SetupTestStatus)."""
     decision = setup_decision(connection(setup_state=setup_state, tests=tests), failures_are_final=final)
     assert decision.verdict is not DONE, decision.reason
     connected = setup_decision(connection(setup_state="connected", tests=tests), failures_are_final=final)
