@@ -166,6 +166,7 @@ class BenchControlApi(ControlApi):
                     "group_id": DEFAULT_GROUP_ID,
                     "service": "spotify_ads",
                     "paused": False,
+                    "run_setup_tests": True,  # without it a connection stays incomplete, as on Fivetran
                     "config": {"schema": f"{prefix}_{i}"},
                     "auth": {
                         "refresh_token": DEMO_REFRESH_TOKEN,

@@ -1,18 +1,15 @@
-"""Row 4: provision a fleet through the fleet code path while the simulator enforces a setup-test rate limit.
+"""Row 4: provision a fleet through the fleet DAG's own tasks while the simulator enforces a setup-test rate limit.
 
-The fleet code path, without a scheduler: ``parse_fleet_spec`` + ``plan_fleet`` (with the Airflow-connection
-check the fleet DAG's ``validate_spec`` task runs) on a spec of N entries (``defaults`` + one entry per schema,
-all on the demo credentials), then per entry what one instance of the DAG's mapped ``provision`` group runs:
+``example_dags/spotify_ads_fleet.py`` is loaded from its file and its tasks run without a scheduler (see
+``inproc.py``): the DAG's ``validate_spec`` callable (parse, plan, and the check of each entry's Airflow
+connection) on a spec of N entries, then per entry one instance of the DAG's mapped ``provision`` group:
+create, the deferrable setup-test wait, schedule and unpause, with the arguments the DAG gives them and the
+entry's values resolved through Airflow's own task-group mapping. The spec is the example spec's
+(``spotify_ads_fleet.yaml``) ``defaults`` and first entry, repeated N times with one schema each.
 
-1. ``FivetranCreateConnectionOperator(connection=entry.connection, spotify_conn_id=entry.spotify_conn_id,
-   ignore_drift_in=["paused"], on_drift="update")``;
-2. ``FivetranSetupTestsSensor(connection_id=<created>, retest_on_poke=True, deferrable=True)``;
-3. ``FivetranSetScheduleOperator(connection_id=<created>, **entry.schedule, current_schedule=<the wait's
-   "schedule" XCom>)``.
-
-Entries run in a thread pool of ``FLEET_PARALLELISM`` workers (the DAG's ``max_active_tis_per_dag``), one
-entry's three tasks after each other per worker, each task a fresh operator (so a fresh hook and HTTP session),
-as separate task instances would have.
+Entries run in a thread pool of the DAG's ``FLEET_PARALLELISM`` workers (its ``max_active_tis_per_dag``),
+one entry's three tasks after each other per worker, each task a fresh copy of the DAG's task (so a fresh
+hook and HTTP session), as separate task instances would have.
 
 Each create runs setup tests, so it counts against ``setup_tests_per_minute``; over the limit the simulator
 answers 429 with ``Retry-After`` and the hook waits as told. The floor is what the limit allows at best: with
@@ -24,6 +21,7 @@ Prints one JSON line: wall time, floor, failures, 429 answers, and the final sta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -34,51 +32,26 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from inproc import run_task
+import yaml
+from inproc import RETURN_VALUE, RecordingTI, XComStore, load_example_dag, run_dag_task, run_params
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PARALLELISM = 4
-
-
-def fleet_parallelism() -> int:
-    """``FLEET_PARALLELISM`` of the example fleet DAG (4 if the DAG file does not define it)."""
-    sys.path.insert(0, str(REPO / "example_dags"))
-    try:
-        import spotify_ads_fleet
-
-        return int(getattr(spotify_ads_fleet, "FLEET_PARALLELISM", DEFAULT_PARALLELISM))
-    except ImportError:
-        return DEFAULT_PARALLELISM
-    finally:
-        sys.path.pop(0)
+SPEC_FILE = REPO / "example_dags" / "spotify_ads_fleet.yaml"
+SCRATCH = REPO / ".bench" / "fleet"
 
 
 def fleet_spec(count: int) -> dict[str, Any]:
-    """The example spec's ``defaults``, and ``count`` entries on the demo credentials."""
+    """The example spec's ``defaults``, and ``count`` copies of its first entry, each with its own schema."""
+    example = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    first = example["connections"][0]
     return {
-        "version": 1,
-        "defaults": {
-            "group_id": "demo_warehouse",
-            "spotify_conn_id": "spotify_ads_credentials",
-            "data_delay_sensitivity": "NORMAL",
-            "config": {
-                "sync_mode": "SPECIFIC_ACCOUNTS",
-                "timeframe_months": "TWELVE",
-                "report_list": [
-                    {
-                        "table": "campaign_daily",
-                        "dimension": "CAMPAIGN",
-                        "granularity": "DAY",
-                        "fields": ["IMPRESSIONS", "CLICKS", "SPEND", "REACH"],
-                    }
-                ],
-            },
-            "schedule": {"sync_frequency": 1440, "daily_sync_time": "06:00", "time_zone": "UTC"},
-        },
+        "version": example["version"],
+        "defaults": example["defaults"],
         "connections": [
             {
+                **first,
                 "name": f"team-{i:04d}",
-                "config": {"schema": f"spotify_ads_team_{i:04d}", "accounts": ["demo-ad-account-1"]},
+                "config": {**first["config"], "schema": f"spotify_ads_team_{i:04d}"},
             }
             for i in range(count)
         ],
@@ -94,75 +67,49 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["SPOTIFY_ADS_POKE_INTERVAL"] = "1"  # only used if a wait defers (it should not: happy path)
-    from airflow_spotify_fivetran.fleet import parse_fleet_spec, plan_fleet
-    from airflow_spotify_fivetran.operators import (
-        FivetranCreateConnectionOperator,
-        FivetranSetScheduleOperator,
-    )
-    from airflow_spotify_fivetran.operators.create import spotify_auth_from_connection
-    from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
-
-    parallelism = fleet_parallelism()
+    fleet = load_example_dag("spotify_ads_fleet")
+    dag = fleet.dag
+    validate = dag.get_task("validate_spec")
+    group = dag.task_group_dict["provision"].topological_sort()  # create, wait, schedule
+    spec = fleet_spec(args.count)
+    spec_path = SCRATCH / "fleet-spec.yaml"
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    params = run_params(dag, {"spec_path": str(spec_path)})
+    store: XComStore = {}
     failures: list[str] = []
 
-    def check_connection(conn_id: str) -> None:  # as the DAG's validate_spec task does
-        spotify_auth_from_connection(conn_id)
-
-    def provision(i_entry: tuple[int, dict[str, Any]]) -> bool:
-        """One instance of the DAG's ``provision`` group: create, wait, schedule."""
-        i, entry = i_entry
+    def provision(map_index: int) -> bool:
+        """One instance of the DAG's ``provision`` group: its tasks in order, with this map index."""
         try:
-            create = FivetranCreateConnectionOperator(
-                task_id=f"create_connection_{i}",
-                connection=entry["connection"],
-                spotify_conn_id=entry["spotify_conn_id"],
-                ignore_drift_in=["paused"],
-                on_drift="update",
-            )
-            connection_id = str(run_task(create)[0])
-            wait = FivetranSetupTestsSensor(
-                task_id=f"wait_for_setup_tests_{i}",
-                connection_id=connection_id,
-                retest_on_poke=True,
-                deferrable=True,
-                poke_interval=1,
-                timeout=3600,
-            )
-            setup, deferrals = run_task(wait)
-            if deferrals:
-                failures.append(
-                    f"wait {connection_id} deferred {deferrals} time(s): tests did not pass at create"
-                )
-            schedule = FivetranSetScheduleOperator(
-                task_id=f"schedule_and_unpause_{i}",
-                connection_id=connection_id,
-                current_schedule=setup["schedule"],
-                **entry["schedule"],
-            )
-            run_task(schedule)
+            for task in group:
+                ti = RecordingTI(task.task_id, store, map_index)
+                _, deferrals = run_dag_task(task, ti, params)
+                if deferrals:
+                    failures.append(f"entry {map_index}: {task.task_id} deferred {deferrals} time(s)")
             return True
         except Exception as exc:
-            failures.append(f"entry {i}: {type(exc).__name__}: {exc}"[:500])
+            failures.append(f"entry {map_index}: {type(exc).__name__}: {exc}"[:500])
             return False
 
     started = time.monotonic()
-    entries = [
-        e.to_dict()
-        for e in plan_fleet(parse_fleet_spec(fleet_spec(args.count)), check_connection=check_connection)
-    ]
-    with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        done = list(pool.map(provision, enumerate(entries)))
+    with contextlib.redirect_stdout(sys.stderr):  # the task's plan table, for its log; stdout is for JSON
+        entries = validate.python_callable(params=params)
+    RecordingTI(validate.task_id, store).xcom_push(RETURN_VALUE, entries)
+    with ThreadPoolExecutor(max_workers=fleet.FLEET_PARALLELISM) as pool:
+        done = list(pool.map(provision, range(len(entries))))
     elapsed = time.monotonic() - started
 
     stats = requests.get(args.url + "/_bench/stats", timeout=60).json()
     sim_conns = requests.get(args.url + "/_sim/connections", timeout=60).json()["connections"]
+    schedule = spec["defaults"]["schedule"]
     good = [
         c
         for c in sim_conns
         if c["status"]["setup_state"] == "connected"
         and c["paused"] is False
-        and c["sync_frequency"] == 1440
-        and c["daily_sync_time"] == "06:00"
+        and c["sync_frequency"] == schedule["sync_frequency"]
+        and c["daily_sync_time"] == schedule["daily_sync_time"]
     ]
     floor = (math.ceil(args.count / args.limit) - 1) * args.window
     print(
@@ -171,7 +118,7 @@ def main() -> None:
                 "count": args.count,
                 "limit_per_window": args.limit,
                 "window_s": args.window,
-                "parallelism": parallelism,
+                "parallelism": fleet.FLEET_PARALLELISM,
                 "elapsed_s": elapsed,
                 "floor_s": floor,
                 "failures": args.count - sum(done),

@@ -1,10 +1,10 @@
 """Row 2: API calls of a fresh provisioning and of an unchanged re-run, from the simulator's request log.
 
-The three tasks of ``example_dags/spotify_ads_provisioning.py`` (create, wait for setup tests, schedule and
-unpause), built with that DAG's arguments and concrete values instead of its Jinja params, run through their
-``execute`` paths in this process (see ``inproc.py``) against an embedded simulator whose default scenario
-lets the demo credentials pass every setup test (the happy path). The wait is deferrable, as in the DAG; the
-schedule task gets the wait's ``schedule`` XCom, as in the DAG. Then the same three tasks run again.
+The tasks of ``example_dags/spotify_ads_provisioning.py`` (create, wait for setup tests, schedule and
+unpause), loaded from that file and run in order through their ``execute`` paths in this process (see
+``inproc.py``): their templates rendered with the DAG's params (the simulator's group and ad accounts, a
+benchmark schema), their XComs passed as in the DAG. The simulator's default scenario lets the demo
+credentials pass every setup test (the happy path). Then a second run of the same DAG.
 
 Prints one JSON line: the calls of each run, by ``METHOD path``.
 """
@@ -16,7 +16,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from inproc import new_context, run_task
+from inproc import RecordingTI, XComStore, load_example_dag, run_dag_task, run_params
 
 from fivetran_simulator import (
     DEFAULT_GROUP_ID,
@@ -29,67 +29,23 @@ from fivetran_simulator import (
 
 
 def provision(schema: str) -> dict[str, Any]:
-    """One DAG run's three tasks; returns what they returned and how often the wait deferred."""
-    from airflow_spotify_fivetran.operators import (
-        FivetranCreateConnectionOperator,
-        FivetranSetScheduleOperator,
+    """One run of the provisioning DAG's tasks, in order; what they returned and how often the wait deferred."""
+    dag = load_example_dag("spotify_ads_provisioning").dag
+    params = run_params(
+        dag,
+        {"group_id": DEFAULT_GROUP_ID, "schema": schema, "accounts": list(DEMO_ACCOUNTS)},
     )
-    from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
-
-    create = FivetranCreateConnectionOperator(
-        task_id="create_connection",
-        connection={
-            "group_id": DEFAULT_GROUP_ID,
-            "service": "spotify_ads",
-            "paused": True,
-            "run_setup_tests": True,
-            "sync_frequency": 1440,
-            "config": {
-                "schema": schema,
-                "sync_mode": "SPECIFIC_ACCOUNTS",
-                "accounts": list(DEMO_ACCOUNTS),
-                "timeframe_months": "TWELVE",
-                "report_list": [
-                    {
-                        "table": "campaign_daily",
-                        "dimension": "CAMPAIGN",
-                        "granularity": "DAY",
-                        "fields": ["IMPRESSIONS", "CLICKS", "SPEND", "REACH"],
-                    },
-                    {
-                        "table": "ad_hourly",
-                        "dimension": "AD",
-                        "granularity": "HOUR",
-                        "fields": ["IMPRESSIONS", "STREAMS", "LISTENERS"],
-                    },
-                ],
-            },
-        },
-        spotify_conn_id="spotify_ads_credentials",
-        ignore_drift_in=["paused"],
-        on_drift="update",
-    )
-    connection_id, _ = run_task(create)
-    wait = FivetranSetupTestsSensor(
-        task_id="wait_for_setup_tests",
-        connection_id=connection_id,
-        retest_on_poke=True,
-        deferrable=True,
-        poke_interval=1,
-        timeout=60 * 60,
-    )
-    setup, deferrals = run_task(wait)
-    schedule = FivetranSetScheduleOperator(
-        task_id="schedule_and_unpause",
-        connection_id=connection_id,
-        sync_frequency=1440,
-        daily_sync_time="06:00",
-        time_zone="UTC",
-        paused=False,
-        current_schedule=setup["schedule"],
-    )
-    result, _ = run_task(schedule, new_context())
-    return {"connection_id": connection_id, "schedule": result, "deferrals": deferrals}
+    store: XComStore = {}
+    results: dict[str, Any] = {}
+    deferrals: dict[str, int] = {}
+    for task in dag.task_group.topological_sort():
+        ti = RecordingTI(task.task_id, store)
+        results[task.task_id], deferrals[task.task_id] = run_dag_task(task, ti, params)
+    return {
+        "connection_id": results["create_connection"],
+        "schedule": results["schedule_and_unpause"],
+        "deferrals": sum(deferrals.values()),
+    }
 
 
 def calls(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -98,6 +54,7 @@ def calls(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
+    os.environ["SPOTIFY_ADS_POKE_INTERVAL"] = "1"  # the DAG's wait, as `make demo` runs it
     with SimulatorServer(clock="manual") as sim:
         os.environ["AIRFLOW_CONN_FIVETRAN_DEFAULT"] = sim.airflow_conn_json
         os.environ["AIRFLOW_CONN_SPOTIFY_ADS_CREDENTIALS"] = json.dumps(
