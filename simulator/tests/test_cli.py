@@ -117,6 +117,6 @@ def test_cli_refuses_a_bad_scenario(tmp_path: Path) -> None:
 def test_console_script_entry_point() -> None:
     script = shutil.which("fivetran-simulator", path=str(Path(sys.executable).parent))
     if script is None:
-        pytest.skip("the fivetran-simulator script is not installed in this environment (pip install -e .)")
+        pytest.skip("fivetran-simulator is not installed in this environment (pip install -e ./simulator)")
     with _running("--port", "0", command=[script]) as (_, info):
         assert requests.get(f"{info['listening']}/_sim/health", timeout=5).status_code == 200
