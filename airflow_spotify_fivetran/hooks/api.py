@@ -13,12 +13,12 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from airflow_spotify_fivetran import __version__
+from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
-    FivetranConfigurationError,
     FivetranInputError,
     FivetranResponseError,
     FivetranTransportError,
@@ -26,133 +26,12 @@ from airflow_spotify_fivetran.exceptions import (
     api_error_class,
 )
 
-DEFAULT_CONN_ID = "fivetran_default"
-DEFAULT_HOST = "https://api.fivetran.com"
 ACCEPT = "application/json;version=2"
 USER_AGENT = f"airflow-spotify-fivetran/{__version__}"
-
-#: Extras of a ``fivetran`` Airflow connection that are ours. HttpHook would send any other extra key as an
-#: HTTP header, so these are removed before it sees them.
-OUR_EXTRAS = ("connect_timeout", "read_timeout", "call_timeout", "max_attempts")
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
-
-
-def api_base_url(
-    host: str | None, *, schema: str | None = None, port: int | None = None, conn_id: str = DEFAULT_CONN_ID
-) -> str:
-    """The base URL of the API for an Airflow connection's host, schema and port, as both hooks use it.
-
-    A host without a scheme (``api.fivetran.com``) gets ``https://``: the API key and secret travel in every
-    request's ``Authorization`` header, so plain ``http`` is used only when asked for, in the host
-    (``http://127.0.0.1:8080``, e.g. the simulator) or in the connection's schema field. HttpHook and
-    HttpAsyncHook would default to ``http``. No host: Fivetran's public API. A trailing ``/`` is dropped, and
-    so is a trailing ``/v1``: Fivetran's docs write the base URL ``https://api.fivetran.com/v1``, while every
-    path we send starts with ``/v1``.
-
-    Raises ``FivetranConfigurationError`` (naming ``host``, never retried) for a scheme other than http(s)
-    or a URL that is not one (no host name, a space in it, a port that is no number).
-    """
-    host = (host or "").strip() or DEFAULT_HOST
-    url = host if "://" in host else f"{(schema or '').strip() or 'https'}://{host}"
-    url = url.rstrip("/").removesuffix("/v1").rstrip("/")
-    url = f"{url}:{port}" if port else url
-    _check_url(url, conn_id)
-    return url
-
-
-def _check_url(url: str, conn_id: str) -> None:
-    problem = None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
-    except ValueError as exc:
-        problem = f"{url!r} is not a URL ({exc})"
-    else:
-        if parts.scheme.lower() not in ("http", "https"):
-            problem = (
-                f"scheme {parts.scheme!r} of {url!r} is not supported: use https (or http for a local test)"
-            )
-        elif not parts.hostname or any(c.isspace() for c in url):
-            problem = f"{url!r} is not a URL with a host name"
-    if problem:
-        raise FivetranConfigurationError([InputProblem("host", problem)], conn_id=conn_id)
-
-
-def check_credentials(login: str | None, password: str | None, *, conn_id: str) -> None:
-    """Refuse an API key (login) or secret (password) that HTTP Basic auth cannot carry, before any call.
-
-    Fivetran's API keys and secrets are ASCII letters and digits; HTTP Basic (RFC 7617) has no agreed charset
-    beyond ASCII (requests encodes Latin-1, aiohttp too), and Fivetran would refuse any other byte with a
-    401. A non-ASCII or control character is a pasting mistake (a typographic dash or a non-breaking space),
-    and a ``:`` in the key would split it. The message names the field and the character, never the value.
-    """
-    problems = []
-    for field, value in (("login", login), ("password", password)):
-        for char in value or "":
-            if not char.isascii() or not char.isprintable() or (field == "login" and char == ":"):
-                name = f"U+{ord(char):04X}"
-                problems.append(
-                    InputProblem(
-                        field,
-                        f"contains {name}, a character HTTP Basic auth cannot carry (Fivetran API keys and "
-                        "secrets are ASCII letters and digits; was it pasted with a typographic dash or a "
-                        "non-breaking space?)",
-                    )
-                )
-                break
-    if problems:
-        raise FivetranConfigurationError(problems, conn_id=conn_id)
-
-
-_FALSE = frozenset({"false", "no", "off", "0"})
-_TRUE = frozenset({"true", "yes", "on", "1"})
-
-
-def select_proxy(proxies: Any, url: str) -> str | None:
-    """The proxy for ``url`` from a connection's ``proxy``/``proxies`` extra, as ``requests`` picks it.
-
-    A string is the proxy of every request. A mapping is looked up ``requests``-style: ``scheme://host``,
-    then ``scheme``, then ``all://host``, then ``all``. ``None`` when no proxy applies.
-    """
-    if not proxies:
-        return None
-    if isinstance(proxies, str):
-        return proxies.strip() or None
-    if not isinstance(proxies, Mapping):
-        return None
-    parts = urlsplit(url)
-    for key in (f"{parts.scheme}://{parts.hostname}", parts.scheme, f"all://{parts.hostname}", "all"):
-        value = proxies.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
-def tls_verify(value: Any) -> bool | str:
-    """A ``verify``/``verify_ssl`` extra read as ``requests`` reads it: ``True``/``False``, or the path of a CA
-    bundle (file or directory). ``"false"``, ``"no"``, ``"0"`` (any case) are ``False``; unset is ``True``."""
-    if value is None or isinstance(value, bool):
-        return value is not False
-    if isinstance(value, int | float):
-        return bool(value)
-    text = str(value).strip()
-    if text.lower() in _FALSE:
-        return False
-    if not text or text.lower() in _TRUE:
-        return True
-    return text
-
-
-def extra_flag(value: Any, *, default: bool) -> bool:
-    """A yes/no connection extra (``trust_env``) that JSON may hold as a bool or a string."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() not in _FALSE
-    return bool(value)
 
 
 def default_headers() -> dict[str, str]:
@@ -226,7 +105,7 @@ class CallSettings:
             if value is None or (isinstance(value, str) and not value.strip()):
                 return default
             where = f"hook argument {key}" if arg is not None else f"extra of Airflow connection {conn_id!r}"
-            number = _positive(value, kind)
+            number = positive_number(value, kind)
             if number is None:
                 what = "a whole number" if kind is int else "a number"
                 problems.append(
@@ -246,7 +125,7 @@ class CallSettings:
         return settings
 
 
-def _positive(value: Any, kind: type) -> float | int | None:
+def positive_number(value: Any, kind: type) -> float | int | None:
     """``value`` as a finite number of ``kind`` greater than 0, or ``None`` (a bool is no number here)."""
     if isinstance(value, bool):
         return None

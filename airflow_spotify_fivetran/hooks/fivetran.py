@@ -1,13 +1,18 @@
 """``FivetranHook``: the one place that talks to Fivetran's ``/v1/connections`` API (synchronous path).
 
-Built on ``HttpHook`` of ``apache-airflow-providers-http``: it resolves the Airflow connection, sets HTTP
-Basic auth and builds the ``requests.Session``. On top of it, this hook
+A subclass of the http provider's ``HttpHook`` (its connection form, ``test_connection`` and the ``fivetran``
+connection type), using only public names of it: the Airflow connection is read with ``get_connection`` and
+``connection_config.read_connection``, and ``get_conn`` builds our own ``requests.Session`` from it. What the
+http provider does not offer publicly is ours, in the open: the ``https://`` default and the rest of the
+base-URL rule, a deadline per attempt, the retry policy, secret scrubbing, and a refusal, with the reason,
+of each of its extras we cannot honour. On top of that, this hook
 
 - resolves the Airflow connection and builds the session once per hook, and reuses it for every call;
 - sends ``Accept: application/json;version=2`` and a User-Agent naming this package on every call;
 - defaults a host without a scheme to ``https://`` (HttpHook would send the API secret over ``http``);
 - puts a connect and a read timeout on every call, and a deadline on each attempt as a whole (a server
   trickling its answer a byte at a time cannot hold a worker);
+- never follows a redirect (it would re-send the credentials and a create elsewhere);
 - retries 429 (honouring ``Retry-After``), 500, 502, 503, 504, network errors and unreadable answers with
   bounded, jittered exponential back-off (``hooks.retry``), and never other 4xx;
 - never creates a connection twice: a create whose answer was lost is looked up before it is tried again;
@@ -17,21 +22,21 @@ Basic auth and builds the ``requests.Session``. On top of it, this hook
   secret of the call scrubbed from it and server text cut to a few KB;
 - registers the API secret, ``refresh_token`` and ``client_secret`` with Airflow's secrets masker;
 - refuses, before any call and without retries, an Airflow connection it cannot use (scheme, URL, a key
-  or secret HTTP Basic cannot carry) and ids that are no path segment (``..``).
+  or secret HTTP Basic cannot carry, an extra it cannot honour) and ids that are no path segment (``..``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Set
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from typing import Any
 
 import requests
 import tenacity
 import urllib3
 from airflow.providers.http.hooks.http import HttpHook
 
+from airflow_spotify_fivetran.constants import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
     FivetranError,
@@ -42,21 +47,15 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.hooks.api import (
     CONNECTIONS_PATH,
-    DEFAULT_CONN_ID,
-    DEFAULT_HOST,
-    OUR_EXTRAS,
     CallSettings,
-    api_base_url,
     applied_earlier,
-    check_credentials,
     connection_path,
     decode_body,
-    default_headers,
     envelope_data,
     no_answer,
     read_answer,
-    tls_verify,
 )
+from airflow_spotify_fivetran.hooks.connection_config import ConnectionConfig, read_connection
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory, backoff_delay, lost_answer, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import mask_request_secrets, mask_value, secret_values
 from airflow_spotify_fivetran.models import (
@@ -67,9 +66,6 @@ from airflow_spotify_fivetran.models import (
     ConnectionUpdate,
     NewSpotifyAdsConnection,
 )
-
-if TYPE_CHECKING:
-    from airflow.sdk import Connection as AirflowConnection
 
 
 class _DeadlinePassed(Exception):
@@ -82,8 +78,10 @@ class FivetranHook(HttpHook):
     :param fivetran_conn_id: Airflow connection of type ``fivetran``: login = API key, password = API secret,
         host = API URL (default ``https://api.fivetran.com``; ``https://`` when it names no scheme; a trailing
         ``/v1`` as in Fivetran's docs is fine). Extras ``connect_timeout``, ``read_timeout``,
-        ``call_timeout`` (seconds) and ``max_attempts`` set the defaults below; HttpHook's
-        ``proxies``/``proxy``, ``verify``/``verify_ssl``, ``cert`` and ``trust_env`` apply too.
+        ``call_timeout`` (seconds) and ``max_attempts`` set the defaults below; of the http provider's
+        extras, ``proxies``/``proxy``, ``verify``/``verify_ssl``, ``cert``, ``trust_env`` and ``timeout``
+        apply, and the others are refused when they ask for what the hook does not do
+        (``connection_config.EXTRAS``). Any other extra is sent as an HTTP header.
     :param connect_timeout: seconds to open a TCP connection (default 10).
     :param read_timeout: seconds to wait for each piece of an answer (default 60).
     :param call_timeout: seconds one attempt may take as a whole: connect, send, and read the whole answer
@@ -98,10 +96,8 @@ class FivetranHook(HttpHook):
 
     conn_name_attr = "fivetran_conn_id"
     default_conn_name = DEFAULT_CONN_ID
-    conn_type = "fivetran"
+    conn_type = CONN_TYPE
     hook_name = "Fivetran"
-    default_host = DEFAULT_HOST
-    default_headers = default_headers()
 
     def __init__(
         self,
@@ -122,9 +118,8 @@ class FivetranHook(HttpHook):
             "max_attempts": max_attempts,
             "call_timeout": call_timeout,
         }
-        self._settings: CallSettings | None = None
+        self._connection_config: ConnectionConfig | None = None
         self._session: requests.Session | None = None
-        self._api_secret: str | None = None
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
 
@@ -133,54 +128,54 @@ class FivetranHook(HttpHook):
     def get_conn(
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
     ) -> requests.Session:
-        """The hook's ``requests.Session``, built (and the Airflow connection looked up) on first use only."""
+        """The hook's ``requests.Session``, built (and the Airflow connection read) on first use only.
+
+        :param headers: more headers for every call of the session.
+        :param extra_options: extras that win over the Airflow connection's own, read the same way.
+        """
         if self._session is None:
-            self._session = super().get_conn(headers, extra_options)
+            config = self._read_connection(extra_options)
+            session = requests.Session()
+            session.headers.update(config.headers)
+            session.headers.update(headers or {})
+            if config.login:
+                # Basic auth as requests does it; set on the session, so that no ~/.netrc entry replaces it
+                session.auth = (config.login, config.password or "")
+            session.proxies = dict(config.proxies)
+            session.verify = config.verify
+            session.cert = config.cert
+            session.trust_env = config.trust_env
+            if self.keep_alive_adapter is not None:  # HttpHook's TCP keep-alive (tcp_keep_alive=True)
+                session.mount("https://", self.keep_alive_adapter)
+                session.mount("http://", self.keep_alive_adapter)
+            self.base_url = config.base_url
+            self._session = session
         return self._session
 
-    def _set_base_url(self, connection: Any) -> None:
-        super()._set_base_url(connection)  # SRV lookup flags; its base URL would default to http://
-        self.base_url = api_base_url(
-            connection.host, schema=connection.schema, port=connection.port, conn_id=self.fivetran_conn_id
-        )
-        if self._srv_lookup_enabled:
-            self._srv_scheme = urlparse(self.base_url).scheme
-
-    def _configure_session_from_auth(
-        self, session: requests.Session, connection: AirflowConnection
-    ) -> requests.Session:
-        mask_value(connection.password)
-        self._api_secret = connection.password
-        check_credentials(connection.login, connection.password, conn_id=self.fivetran_conn_id)
-        return super()._configure_session_from_auth(session, connection)  # type: ignore[arg-type]
-
-    def _configure_session_from_extra(
-        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
-    ) -> requests.Session:
-        self._settings = CallSettings.resolve(
-            connection.extra_dejson, conn_id=self.fivetran_conn_id, **self._overrides
-        )
-        session = super()._configure_session_from_extra(session, connection, extra_options)
-        session.verify = tls_verify(session.verify)  # "false" in the extra JSON means False, not a CA path
-        if isinstance(session.proxies, str):  # one proxy for every request, as the async hook reads it
-            session.proxies = {"http": session.proxies, "https": session.proxies}
-        for key in OUR_EXTRAS:  # HttpHook sends unknown extras as headers; ours are settings
-            session.headers.pop(key, None)
-        return session
+    def _read_connection(self, extra_options: Mapping[str, Any] | None = None) -> ConnectionConfig:
+        if self._connection_config is None:
+            connection = self.get_connection(self.fivetran_conn_id)
+            mask_value(connection.password)  # before anything can fail with it in hand
+            config = read_connection(
+                connection, conn_id=self.fivetran_conn_id, extra_options=extra_options, **self._overrides
+            )
+            for secret in config.secrets:
+                mask_value(secret)
+            self._connection_config = config
+        return self._connection_config
 
     @property
     def settings(self) -> CallSettings:
-        """Timeouts and retry budget in force (the Airflow connection is resolved on first access)."""
-        self.get_conn()
-        if self._settings is None:  # the connection had no extras
-            self._settings = CallSettings.resolve({}, conn_id=self.fivetran_conn_id, **self._overrides)
-        return self._settings
+        """Timeouts and retry budget in force (the Airflow connection is read on first access)."""
+        return self._read_connection().settings
 
     def close(self) -> None:
-        """Close the HTTP session (its pooled TCP connections)."""
+        """Close the HTTP session (its pooled TCP connections); a later call reads the Airflow connection
+        again."""
         if self._session is not None:
             self._session.close()
             self._session = None
+        self._connection_config = None
 
     # -- one call, with retries ---------------------------------------------------------------------------
 
@@ -199,7 +194,7 @@ class FivetranHook(HttpHook):
         try:
             response = session.request(
                 method,
-                self.url_from_endpoint(path),
+                self.base_url + path,  # path starts with /v1; base_url ends with no /
                 json=json,
                 params=params,
                 timeout=(settings.connect_timeout, min(settings.read_timeout, settings.call_deadline)),
@@ -266,8 +261,9 @@ class FivetranHook(HttpHook):
         )
 
     def _secrets(self, body: Any) -> Set[str]:
-        """Every secret value one call knows: the API secret and those of its request body."""
-        return {self._api_secret, *secret_values(body)} - {None, ""}  # type: ignore[return-value]
+        """Every secret value one call knows: the connection's (API secret, proxy password) and those of
+        its request body."""
+        return self._read_connection().secrets | secret_values(body)
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(

@@ -1,6 +1,8 @@
 """``FivetranAsyncHook``: the non-blocking path that triggers use in the triggerer's event loop.
 
-Subclass of ``HttpAsyncHook`` (the ``fivetran`` connection type, ``config()`` giving a ``SessionConfig``).
+A subclass of the http provider's ``HttpAsyncHook`` using only public names of it: the Airflow connection
+is read with common-compat's ``get_async_connection`` and ``connection_config.read_connection`` (exactly as
+``FivetranHook`` reads it), and ``config()`` gives the base URL, headers and request options our calls use.
 Calls go through an ``aiohttp.ClientSession`` taken by ``async with FivetranAsyncHook(...) as hook`` and
 reused for every poll of a trigger run. Hooks of the same Airflow connection in the same event loop share
 that session (``session_pool``): a thousand waiting triggers resolve the connection once and hold a bounded
@@ -12,42 +14,30 @@ Nothing here sleeps except ``asyncio.sleep``, and no call blocks the loop.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import ssl
 from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import tenacity
 from airflow.providers.common.compat.connection import get_async_connection
-from airflow.providers.http.hooks.http import (
-    HttpAsyncHook,
-    SessionConfig,
-    _process_extra_options_from_connection,
-)
+from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
 
+from airflow_spotify_fivetran.constants import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import FivetranAuthError, FivetranError
 from airflow_spotify_fivetran.hooks.api import (
-    DEFAULT_CONN_ID,
-    OUR_EXTRAS,
     CallSettings,
-    api_base_url,
     applied_earlier,
-    check_credentials,
     connection_path,
     decode_body,
-    default_headers,
     envelope_data,
-    extra_flag,
     no_answer,
     read_answer,
-    select_proxy,
-    tls_verify,
 )
+from airflow_spotify_fivetran.hooks.connection_config import ConnectionConfig, read_connection
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import amask_value, secret_values
 from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
@@ -56,16 +46,18 @@ from airflow_spotify_fivetran.models import Connection
 
 @dataclass(frozen=True)
 class SessionContext:
-    """What every hook sharing a pooled session needs besides the session: its settings and proxy."""
+    """What every hook sharing a pooled session needs besides the session: its settings, its proxy, and the
+    secrets to scrub from what the server says (a hook that joins a pooled session reads no connection)."""
 
     settings: CallSettings
     proxy: str | None = None
+    secrets: frozenset[str] = frozenset()
 
 
-def tls_setting(verify: bool | str, cert: Any = None) -> bool | ssl.SSLContext:
+def tls_setting(verify: bool | str, cert: str | tuple[str, str] | None = None) -> bool | ssl.SSLContext:
     """The connector's ``ssl=`` for a ``verify`` (``tls_verify``) and a ``cert`` extra, as ``requests`` reads
     them: ``False`` skips certificate checks, a path is a CA bundle (file or directory), ``cert`` is a client
-    certificate (one PEM path, or ``[cert, key]``). Reads files: call it off the event loop."""
+    certificate (one PEM path, or ``(cert, key)``). Reads files: call it off the event loop."""
     if cert is None and isinstance(verify, bool):
         return verify
     if isinstance(verify, str):
@@ -78,11 +70,10 @@ def tls_setting(verify: bool | str, cert: Any = None) -> bool | ssl.SSLContext:
         if not verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-    if cert:
-        if isinstance(cert, list | tuple):
-            context.load_cert_chain(*cert)
-        else:
-            context.load_cert_chain(cert)
+    if isinstance(cert, tuple):
+        context.load_cert_chain(*cert)
+    elif cert:
+        context.load_cert_chain(cert)
     return context
 
 
@@ -101,7 +92,7 @@ class FivetranAsyncHook(HttpAsyncHook):
 
     conn_name_attr = "fivetran_conn_id"
     default_conn_name = DEFAULT_CONN_ID
-    conn_type = "fivetran"
+    conn_type = CONN_TYPE
     hook_name = "Fivetran"
 
     def __init__(
@@ -121,89 +112,76 @@ class FivetranAsyncHook(HttpAsyncHook):
             "max_attempts": max_attempts,
             "call_timeout": call_timeout,
         }
-        # The Basic auth header, set by config(): aiohttp deprecates BasicAuth (a warning per trigger run).
-        self._authorization: str | None = None
-        self._settings: CallSettings | None = None
-        self._proxy: str | None = None
-        self._api_secret: str | None = None
+        self._connection_config: ConnectionConfig | None = None
+        self._context: SessionContext | None = None
         self._lease: Lease | None = None
 
-    async def config(self) -> SessionConfig:
-        """Resolve the Airflow connection once, as ``FivetranHook`` reads it.
-
-        The base URL is ``https://`` unless the host or the schema field says otherwise (``HttpAsyncHook``
-        would default to ``http``); extras are split as ``HttpHook`` splits them: its request options
-        (``proxies``, ``verify``, ``cert``, ``trust_env``...) go to ``extra_options``, our
-        ``connect_timeout``/``read_timeout``/``max_attempts`` become settings, the rest are headers.
-        """
-        if self._config is None:
+    async def _read_connection(self) -> ConnectionConfig:
+        """The Airflow connection, read once, as ``FivetranHook`` reads it (``read_connection``)."""
+        if self._connection_config is None:
             conn = await get_async_connection(conn_id=self.fivetran_conn_id, hook=self)
-            headers, options = _process_extra_options_from_connection(conn, {})
-            extras = {key: headers.pop(key) for key in OUR_EXTRAS if key in headers}
-            self._settings = CallSettings.resolve(extras, conn_id=self.fivetran_conn_id, **self._overrides)
-            await amask_value(conn.password)
-            self._api_secret = conn.password
-            check_credentials(conn.login, conn.password, conn_id=self.fivetran_conn_id)
-            if conn.login:
-                token = base64.b64encode(f"{conn.login}:{conn.password or ''}".encode("ascii"))
-                self._authorization = f"Basic {token.decode('ascii')}"
-            self._config = SessionConfig(
-                base_url=api_base_url(
-                    conn.host, schema=conn.schema, port=conn.port, conn_id=self.fivetran_conn_id
-                ),
-                headers=headers,
-                extra_options=options,
-            )
-        return self._config
+            await amask_value(conn.password)  # before anything can fail with it in hand
+            config = read_connection(conn, conn_id=self.fivetran_conn_id, **self._overrides)
+            for secret in config.secrets:
+                await amask_value(secret)
+            self._connection_config = config
+        return self._connection_config
+
+    async def config(self) -> SessionConfig:
+        """The Airflow connection as ``HttpAsyncHook`` describes one: our base URL (``https://`` unless the
+        host or the schema field says otherwise; ``HttpAsyncHook`` would default to ``http``), the headers of
+        every call, and our request options (no redirects, the connection's proxy). The API key and secret
+        are not in it: the hook's calls send them."""
+        config = await self._read_connection()
+        options: dict[str, Any] = {"allow_redirects": False}
+        if config.proxy:
+            options["proxy"] = config.proxy
+        return SessionConfig(base_url=config.base_url, headers=dict(config.headers), extra_options=options)
 
     @property
     def settings(self) -> CallSettings:
-        if self._settings is None:
-            raise RuntimeError("call `await hook.config()` (or enter the hook) before reading its settings")
-        return self._settings
+        """Timeouts and retry budget in force: known once the hook is entered (or ``config()`` awaited)."""
+        if self._context is not None:
+            return self._context.settings
+        if self._connection_config is not None:
+            return self._connection_config.settings
+        raise RuntimeError("enter the hook (or `await hook.config()`) before reading its settings")
 
     async def _build_session(self) -> tuple[aiohttp.ClientSession, object]:
-        """A session for this hook's connection; the Airflow connection is resolved here, once.
+        """A session for this hook's connection; the Airflow connection is read here, once.
 
         Proxy and TLS as ``FivetranHook`` (``requests``) applies them: the ``proxies``/``proxy`` extra, else
         ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` from the environment (``trust_env``, default true);
         ``verify``/``verify_ssl`` false or a CA bundle path, and a client ``cert``, on the connector.
         """
-        config = await self.config()
-        options = config.extra_options or {}
-        headers = {**default_headers(), **(config.headers or {})}
-        if self._authorization:
-            headers["Authorization"] = self._authorization
-        proxy = select_proxy(options.get("proxy"), config.base_url)
-        if proxy:
-            await amask_value(urlsplit(proxy).password)
-        verify = tls_verify(options.get("verify_ssl"))
-        cert = options.get("cert")
-        if cert is None and isinstance(verify, bool):
-            tls = tls_setting(verify)
+        config = await self._read_connection()
+        headers = dict(config.headers)
+        if config.authorization:  # a header: aiohttp deprecates BasicAuth (a warning per trigger run)
+            headers["Authorization"] = config.authorization
+        if config.cert is None and isinstance(config.verify, bool):
+            tls = tls_setting(config.verify)
         else:  # a CA bundle or a client certificate to read from disk: off the event loop
-            tls = await asyncio.to_thread(tls_setting, verify, cert)
+            tls = await asyncio.to_thread(tls_setting, config.verify, config.cert)
         session = aiohttp.ClientSession(
-            base_url=config.base_url.rstrip("/") + "/",
+            base_url=config.base_url + "/",
             headers=headers,
             timeout=aiohttp.ClientTimeout(
-                total=self.settings.call_deadline,  # one attempt as a whole: a trickled answer ends here
-                connect=self.settings.connect_timeout,
-                sock_read=self.settings.read_timeout,
+                total=config.settings.call_deadline,  # one attempt as a whole: a trickled answer ends here
+                connect=config.settings.connect_timeout,
+                sock_read=config.settings.read_timeout,
             ),
             connector=new_connector(tls),
             cookie_jar=aiohttp.DummyCookieJar(),  # Fivetran sets no cookies; don't keep a jar per session
-            trust_env=extra_flag(options.get("trust_env"), default=True),
+            trust_env=config.trust_env,
         )
-        return session, SessionContext(self.settings, proxy)
+        return session, SessionContext(config.settings, config.proxy, config.secrets)
 
     async def _client_session(self) -> aiohttp.ClientSession:
         if self._lease is None:
             key = (self.fivetran_conn_id, tuple(sorted(self._overrides.items())))
             self._lease = await POOL.acquire(key, self._build_session)
             assert isinstance(self._lease.context, SessionContext)
-            self._settings = self._lease.context.settings
-            self._proxy = self._lease.context.proxy
+            self._context = self._lease.context
         return self._lease.session
 
     async def __aenter__(self) -> FivetranAsyncHook:
@@ -226,11 +204,13 @@ class FivetranAsyncHook(HttpAsyncHook):
 
     async def _attempt(self, method: str, path: str, attempt: int, *, json: Any = None) -> dict[str, Any]:
         client = await self._client_session()
+        shared = self._context
+        assert shared is not None  # taken with the lease
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
             async with client.request(
-                method, path.lstrip("/"), json=json, allow_redirects=False, proxy=self._proxy
+                method, path.lstrip("/"), json=json, allow_redirects=False, proxy=shared.proxy
             ) as response:
                 # Bytes, decoded leniently: a proxy's Latin-1 error page is an answer, not a UnicodeDecodeError
                 status, headers = response.status, response.headers
@@ -251,7 +231,7 @@ class FivetranAsyncHook(HttpAsyncHook):
                 path=path,
                 conn_id=self.fivetran_conn_id,
                 attempt=attempt,
-                secrets={self._api_secret, *secret_values(json)} - {None, ""},  # type: ignore[arg-type]
+                secrets=shared.secrets | secret_values(json),
             )
         except FivetranAuthError:
             self._retire_session()

@@ -12,16 +12,17 @@ from typing import Any
 
 import certifi
 import pytest
+from airflow.sdk import Connection
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from airflow_spotify_fivetran.constants import DEFAULT_HOST
 from airflow_spotify_fivetran.exceptions import FivetranInputError, FivetranTransportError
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
-from airflow_spotify_fivetran.hooks.api import (
-    DEFAULT_HOST,
-    CallSettings,
+from airflow_spotify_fivetran.hooks.api import CallSettings
+from airflow_spotify_fivetran.hooks.connection_config import (
     api_base_url,
     extra_flag,
-    select_proxy,
+    read_connection,
     tls_verify,
 )
 from airflow_spotify_fivetran.hooks.fivetran_async import tls_setting
@@ -171,7 +172,7 @@ def test_tls_setting(tls_certificate: tuple[Path, Path]) -> None:
     assert isinstance(bundle, ssl.SSLContext)
     assert bundle.verify_mode == ssl.CERT_REQUIRED
     assert bundle.check_hostname
-    unchecked_with_client_cert = tls_setting(False, [cert, key])
+    unchecked_with_client_cert = tls_setting(False, (cert, key))
     assert isinstance(unchecked_with_client_cert, ssl.SSLContext)
     assert unchecked_with_client_cert.verify_mode == ssl.CERT_NONE
     assert not unchecked_with_client_cert.check_hostname
@@ -232,30 +233,28 @@ async def test_an_untrusted_certificate_is_refused_by_both_hooks(
 # -- proxies: the proxy/proxies extras, and HTTP(S)_PROXY from the environment ---------------------------------
 
 
+def airflow_connection(host: str = "https://api.fivetran.com", **extra: Any) -> Connection:
+    return Connection(conn_id="fivetran_default", conn_type="fivetran", host=host, extra=json.dumps(extra))
+
+
 @pytest.mark.parametrize(
-    ("proxies", "url", "expected"),
+    ("extra", "expected"),
     [
-        (None, "https://api.fivetran.com", None),
-        ("", "https://api.fivetran.com", None),
-        ("http://proxy:3128", "https://api.fivetran.com", "http://proxy:3128"),
-        ({"https": "http://p:1", "http": "http://q:2"}, "https://api.fivetran.com", "http://p:1"),
-        ({"http": "http://q:2"}, "https://api.fivetran.com", None),
-        (
-            {"all": "http://a:3", "https://api.fivetran.com": "http://h:4"},
-            "https://api.fivetran.com",
-            "http://h:4",
-        ),
-        (
-            {"all://api.fivetran.com": "http://h:4", "all": "http://a:3"},
-            "https://api.fivetran.com",
-            "http://h:4",
-        ),
-        ({"all": "http://a:3"}, "https://api.fivetran.com", "http://a:3"),
-        (["http://proxy:3128"], "https://api.fivetran.com", None),
+        ({}, None),
+        ({"proxy": ""}, None),
+        ({"proxy": "http://proxy:3128"}, "http://proxy:3128"),
+        ({"proxies": {"https": "http://p:1", "http": "http://q:2"}}, "http://p:1"),
+        ({"proxies": {"http": "http://q:2"}}, None),
+        ({"proxies": {"all": "http://a:3", "https://api.fivetran.com": "http://h:4"}}, "http://h:4"),
+        ({"proxies": {"all://api.fivetran.com": "http://h:4", "all": "http://a:3"}}, "http://h:4"),
+        ({"proxies": {"all": "http://a:3"}}, "http://a:3"),
+        ({"proxies": {"https": "http://p:1"}, "proxy": "http://q:2"}, "http://p:1"),  # as HttpHook: proxies
     ],
 )
-def test_select_proxy_picks_as_requests_does(proxies: Any, url: str, expected: str | None) -> None:
-    assert select_proxy(proxies, url) == expected
+def test_the_proxy_for_the_api_url_is_picked_as_requests_picks_it(
+    extra: dict[str, Any], expected: str | None
+) -> None:
+    assert read_connection(airflow_connection(**extra), conn_id="fivetran_default").proxy == expected
 
 
 @pytest.fixture

@@ -91,6 +91,19 @@ async def test_async_hook_scrubs_the_api_secret_quoted_back(monkeypatch: pytest.
     assert API_SECRET not in str(raised.value)
 
 
+async def test_a_hook_sharing_a_pooled_session_scrubs_the_api_secret_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with raw_server(_echo(400)) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_FIVETRAN_DEFAULT", server.airflow_conn_json(password=API_SECRET))
+        async with FivetranAsyncHook(max_attempts=1), FivetranAsyncHook(max_attempts=1) as second:
+            with pytest.raises(FivetranBadRequestError) as raised:  # second read no Airflow connection
+                await second.get_connection_details("conn_1")
+
+    assert "sent with key:***" in str(raised.value)
+    assert API_SECRET not in str(raised.value)
+
+
 # -- 2. bounded error texts ---------------------------------------------------------------------------------------
 
 
