@@ -48,8 +48,10 @@ demo: venv
 demo-fleet: venv
 	$(BIN)/python scripts/demo.py --fleet
 
+# Writes its figures into README.md (and the fault matrix's cells into benchmarks/README.md), between markers.
 bench: venv
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --write-readme
+	$(BIN)/python benchmarks/fault_matrix_theirs.py --write-readme
 
 # The Fivetran API simulator (its own distribution, simulator/; installed in .venv with the provider).
 simulator: venv

@@ -69,6 +69,21 @@ def run_json(cmd: list[str], env: dict[str, str], timeout: float = 900) -> dict[
     return result
 
 
+def write_between_markers(path: Path, name: str, block: str) -> None:
+    """Replace what ``path`` holds between ``<!-- name:start -->`` and ``<!-- name:end -->`` with ``block``.
+
+    The README's figures are written here, by the run that measured them, never copied by hand.
+    """
+    start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = path.read_text(encoding="utf-8")
+    if text.count(start_mark) != 1 or text.count(end_mark) != 1:
+        raise SystemExit(f"{path} needs exactly one {start_mark} ... {end_mark} pair")
+    start, end = text.index(start_mark) + len(start_mark), text.index(end_mark)
+    if start > end:
+        raise SystemExit(f"{path}: {end_mark} comes before {start_mark}")
+    path.write_text(text[:start] + "\n" + block.strip("\n") + "\n" + text[end:], encoding="utf-8")
+
+
 class BenchSimProcess:
     """``benchsim.py`` in its own process (and process group), stopped by its own process id."""
 

@@ -26,8 +26,11 @@ faulted route (faults consumed + requests answered normally: a request still hel
 the error text. "Clearly" means the exception's own text names what happened: the HTTP status with Fivetran's
 code or message (or the gateway's text), the transport problem (connection, timeout), or the invalid JSON.
 
-Usage: ``.venv/bin/python benchmarks/fault_matrix_theirs.py [--json FILE] [--guard 20]`` (about 1 minute;
-creates ``.bench-venv`` first when it is missing, as ``run.py`` does).
+Usage: ``.venv/bin/python benchmarks/fault_matrix_theirs.py [--json FILE] [--guard 20] [--write-readme]``
+(about 1 minute; creates ``.bench-venv`` first when it is missing, as ``run.py`` does). ``--write-readme``
+puts the summary (one row per fault, the two operations folded together where they agree) between the
+``fault-matrix`` markers of the repository's README, and every cell and error text between the
+``fault-matrix-cells`` markers of ``benchmarks/README.md`` (``make bench`` does).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from typing import IO, Any
 
 import requests
 from benchsim import BenchApi, BenchControlApi
-from common import HERE, OUR_PYTHON, REPO, THEIR_PACKAGE, THEIR_PYTHON, clean_env
+from common import HERE, OUR_PYTHON, REPO, THEIR_PACKAGE, THEIR_PYTHON, clean_env, write_between_markers
 from run import ensure_bench_venv, our_airflow_version
 
 from fivetran_simulator import server as server_module
@@ -443,6 +446,35 @@ def tables(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def summary_cell(rows: list[dict[str, Any]]) -> str:
+    """One side's outcome for one fault and mode, over both operations: once when they agree."""
+
+    def one(row: dict[str, Any]) -> str:
+        failed = f" ({row['error_type']})" if row.get("error_type") else ""
+        return f"{row['outcome']}{failed}, {row['attempts']} req"
+
+    texts = [one(row) for row in rows]
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"{row['op']}: {text}" for row, text in zip(rows, texts, strict=True))
+
+
+def summary(results: list[dict[str, Any]]) -> list[str]:
+    """One row per fault (faults with the same outcomes share a row): once and always, ours and theirs."""
+    by = {(r["kind"], r["mode"], r["op"], r["side"]): r for r in results}
+    rows: list[tuple[list[str], tuple[str, ...]]] = []
+    for kind in KINDS:
+        cells = tuple(
+            summary_cell([by[(kind.label, mode, op, side)] for op in OPS]) for mode in MODES for side in SIDES
+        )
+        if rows and rows[-1][1] == cells:
+            rows[-1][0].append(kind.label)
+        else:
+            rows.append(([kind.label], cells))
+    head = ("fault", "once: ours", "once: theirs", "always: ours", "always: theirs")
+    return md_table(head, [(", ".join(labels), *cells) for labels, cells in rows])
+
+
 def versions() -> str:
     """``Airflow A (ours) / B (theirs); theirs: airflow-provider-fivetran-async C``."""
     probe = (
@@ -458,8 +490,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=str, help="also write every cell to this JSON file")
     parser.add_argument("--guard", type=float, default=GUARD, help="wall-clock limit per case, seconds")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="put the summary into README.md and every cell into benchmarks/README.md, between markers",
+    )
     args = parser.parse_args()
     started = time.monotonic()
+    load = os.getloadavg()[0]
     (REPO / ".bench" / "airflow-home").mkdir(parents=True, exist_ok=True)
     ensure_bench_venv()
     log(
@@ -467,13 +505,20 @@ def main() -> int:
     )
     results = run_all(args.guard)
     runtime = time.monotonic() - started
-    print(
+    header = (
         f"Command: `.venv/bin/python benchmarks/fault_matrix_theirs.py`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-        f"runtime {runtime:.0f} s; Python {platform.python_version()}, {versions()}. Budget 3 attempts each; "
-        "cells: outcome, requests that reached the faulted route."
+        f"runtime {runtime:.0f} s; {os.cpu_count()} CPUs, load average {load:.1f} at start; Python {platform.python_version()}, {versions()}. "
+        f"Budget {BUDGET} attempts each; cells: outcome, requests that reached the faulted route."
     )
+    cells = "\n".join(tables(results))
+    print(header)
     print()
-    print("\n".join(tables(results)))
+    print(cells)
+    if args.write_readme:
+        write_between_markers(
+            REPO / "README.md", "fault-matrix", header + "\n\n" + "\n".join(summary(results))
+        )
+        write_between_markers(HERE / "README.md", "fault-matrix-cells", header + "\n\n" + cells)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"runtime_s": runtime, "cells": results}, handle, indent=1)

@@ -14,7 +14,9 @@ Theirs runs in its own virtual environment, ``.bench-venv/`` (created on first u
 version and the same versions of every shared dependency as ours); ours runs with this interpreter.
 
 Usage: ``python benchmarks/run.py [--quick] [--json FILE] [--write-readme]``. ``--quick`` is a smoke run with
-fewer processes, waits and connections (its figures are not the ones to quote).
+fewer processes, waits and connections (its figures are not the ones to quote). ``--write-readme`` puts the
+table, with the command, date and machine that made it, between the ``bench`` markers of the repository's
+README (``make bench`` does).
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ from common import (
     fivetran_conn_env,
     median,
     run_json,
+    write_between_markers,
 )
 
-README = HERE / "README.md"
+README = REPO / "README.md"
 PYCACHE = REPO / ".bench" / "pycache"
-MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 SPOTIFY_CONN = json.dumps(
     {
         "conn_type": "generic",
@@ -460,24 +462,18 @@ def machine() -> dict[str, str]:
     }
 
 
-def write_readme(block: str) -> None:
-    text = (
-        README.read_text(encoding="utf-8")
-        if README.exists()
-        else f"# Benchmarks\n\n{MARK_START}\n{MARK_END}\n"
-    )
-    start, end = text.index(MARK_START) + len(MARK_START), text.index(MARK_END)
-    README.write_text(text[:start] + "\n" + block + "\n" + text[end:], encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer processes, waits, connections")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
-    parser.add_argument("--write-readme", action="store_true", help=f"put the table into {README.name}")
+    parser.add_argument(
+        "--write-readme", action="store_true", help="put the table between the README's bench markers"
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     started = time.monotonic()
+    # Other work on the machine moves every figure: the header says how much there was.
+    load = os.getloadavg()[0]
     (REPO / ".bench" / "airflow-home").mkdir(parents=True, exist_ok=True)
 
     ensure_bench_venv()
@@ -511,7 +507,8 @@ def main() -> int:
         command = f"make bench ({command})"
     header = (
         f"Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; runtime {runtime:.0f} s. "
-        f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, Python {info['python']}, "
+        f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, load average {load:.1f} at start, "
+        f"Python {info['python']}, "
         f"Airflow {info['airflow_ours']} (ours) / {info['airflow_theirs']} (theirs, .bench-venv)."
     )
     print(header)
@@ -529,7 +526,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     if args.write_readme:
-        write_readme(header + "\n\n" + "\n".join(lines))
+        write_between_markers(README, "bench", header + "\n\n" + "\n".join(lines))
     return 0
 
 
