@@ -30,4 +30,3 @@ def test_the_providers_page_links_to_the_distributions_documentation_url() -> No
     assert parts.scheme == "https"
     assert parts.hostname is not None
     assert parts.hostname != "airflow.apache.org"
-
