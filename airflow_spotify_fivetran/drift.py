@@ -7,6 +7,9 @@ the connection as Fivetran answers it. Only fields the task sets are compared. S
 ``paused`` in a create body is the connection's initial state: a later task (or a person) unpauses it on
 purpose, so it is compared only when asked (``compare_paused``); otherwise a re-run would pause again a
 connection that has been syncing since.
+
+The create operator imports this module when a DAG file is parsed (to check ``ignore_drift_in``), so it
+imports only the standard library at its top; the models' rules are read inside :func:`compute_drift`.
 """
 
 from __future__ import annotations
@@ -125,8 +128,11 @@ def _at(body: Mapping[str, Any], path: str) -> tuple[bool, Any]:
 def _daily_time_kept(desired: Mapping[str, Any]) -> bool:
     """Whether Fivetran keeps the desired ``daily_sync_time``: the rule is ``daily_sync_time_problem``, with
     the frequency the body asks for (a new connection's default when it asks none)."""
-    from airflow_spotify_fivetran.models import DEFAULT_SYNC_FREQUENCY, daily_sync_time_problem
-    from airflow_spotify_fivetran.models.schedule import parse_sync_frequency
+    from airflow_spotify_fivetran.models import (
+        DEFAULT_SYNC_FREQUENCY,
+        daily_sync_time_problem,
+        parse_sync_frequency,
+    )
 
     try:
         frequency = parse_sync_frequency(desired.get("sync_frequency", DEFAULT_SYNC_FREQUENCY))
