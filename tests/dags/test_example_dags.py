@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from fivetran_simulator import SimulatorServer
+from tests.limits import HANG_GUARD
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "example_dags"
@@ -110,7 +111,7 @@ def parse_report(parse_sim: SimulatorServer, tmp_path_factory: pytest.TempPathFa
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -197,7 +198,7 @@ def test_example_dag_imports_with_deprecation_warnings_as_errors(dag_file: Path,
         env=_airflow_env(tmp_path),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]

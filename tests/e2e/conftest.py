@@ -40,6 +40,7 @@ from fivetran_simulator import (
     SimulatorControl,
     SimulatorServer,
 )
+from tests.limits import HANG_GUARD
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -282,7 +283,7 @@ class AirflowHome:
 
     # -- commands ------------------------------------------------------------------------------------------
     def airflow(
-        self, *args: str, timeout: float = 120, check: bool = True
+        self, *args: str, timeout: float = HANG_GUARD, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(BIN / "airflow"), *args],

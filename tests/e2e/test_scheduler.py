@@ -41,6 +41,7 @@ from tests.e2e.conftest import (
     requests_to,
     wait_until,
 )
+from tests.limits import HANG_GUARD
 
 pytestmark = pytest.mark.e2e
 
@@ -116,10 +117,10 @@ def cluster(migrated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             except requests.RequestException:
                 return False
 
-        wait_until(api_ready, timeout=120, what="the API server's /execution/health")
+        wait_until(api_ready, timeout=HANG_GUARD, what="the API server's /execution/health")
         wait_until(
             lambda: home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (DAG_ID,)),
-            timeout=120,
+            timeout=HANG_GUARD,
             what="the DAG processor to store the provisioning DAG",
         )
         home.airflow("dags", "unpause", DAG_ID)
@@ -179,7 +180,7 @@ def provision(
     try:
         deferral = wait_until(
             lambda: deferred_in_triggerer(cluster, run_id, schema),
-            timeout=150,
+            timeout=HANG_GUARD,
             what=f"{WAIT_TASK} of {run_id} to defer and its trigger to run in the triggerer",
         )
         while_deferred(deferral)
@@ -189,7 +190,7 @@ def provision(
             done = len(states) == 3 and all(s in TERMINAL for s in states.values())
             return states if done else None
 
-        states = wait_until(finished, timeout=150, what=f"{run_id} to finish")
+        states = wait_until(finished, timeout=HANG_GUARD, what=f"{run_id} to finish")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{cluster.diagnostics()}") from None
     return states, deferral
