@@ -49,6 +49,8 @@ class Decision:
     reason: str
     failed_tests: tuple[FailedTest, ...] = field(default=())
     broken: bool = False
+    #: Seconds Fivetran asked us to wait before the next look (a rate limit's ``Retry-After``).
+    retry_after: float | None = None
 
     @property
     def done(self) -> bool:
@@ -165,12 +167,13 @@ def sync_baseline(connection: Connection) -> datetime | None:
     return max(moments) if moments else None
 
 
-def pause_after_rate_limit(retry_after: float | None, poll_interval: float) -> float:
-    """Seconds a wait sleeps before its next look after Fivetran answered 429 (and the hook's own retries,
-    capped at ``hooks.retry.MAX_RETRY_AFTER``, did not get past it).
+def rate_limited(retry_after: float | None, message: str) -> Decision:
+    """A look that Fivetran refused with 429 (after the hook's own retries, which wait at most
+    ``hooks.retry.MAX_RETRY_AFTER`` inside one call): in a wait that means "wait longer", not "failed".
+    An hourly limit, such as the setup-test budget, asks for many minutes; the wait's timeout bounds it."""
+    return Decision(Verdict.WAIT, f"over Fivetran's rate limit: {message}", retry_after=retry_after)
 
-    In a wait a rate limit means "wait longer", not "failed": the wait honours ``Retry-After`` however
-    long (an hourly setup-test budget asks for many minutes), never looks sooner than its poll interval,
-    and its own timeout bounds the whole.
-    """
-    return max(retry_after or 0.0, poll_interval)
+
+def next_pause(decision: Decision, poll_interval: float) -> float:
+    """Seconds a wait sleeps before its next look: its poll interval, or longer when Fivetran asked."""
+    return max(decision.retry_after or 0.0, poll_interval)

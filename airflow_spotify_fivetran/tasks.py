@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import conf
 
-from airflow_spotify_fivetran.decisions import Verdict
-from airflow_spotify_fivetran.exceptions import FivetranError, FivetranWaitTimeoutError
+from airflow_spotify_fivetran.decisions import Verdict, next_pause, rate_limited
+from airflow_spotify_fivetran.exceptions import (
+    FivetranError,
+    FivetranRateLimitError,
+    FivetranWaitTimeoutError,
+)
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
@@ -51,6 +55,15 @@ class FivetranHookMixin:
         super().post_execute(context, result)  # type: ignore[misc]
 
 
+def look(check: Callable[[], tuple[Decision, dict[str, Any]]]) -> tuple[Decision, dict[str, Any]]:
+    """One look of a wait, in the worker: ``check()``, or "keep waiting" when Fivetran's rate limit
+    refused it (``decisions.rate_limited``), as the triggers decide too."""
+    try:
+        return check()
+    except FivetranRateLimitError as exc:
+        return rate_limited(exc.retry_after, str(exc)), {}
+
+
 def wait_in_worker(
     check: Callable[[], tuple[Decision, dict[str, Any]]],
     *,
@@ -67,15 +80,16 @@ def wait_in_worker(
     """
     deadline = clock() + timeout
     while True:
-        decision, result = check()
+        decision, result = look(check)
         if decision.verdict is not Verdict.WAIT:
             return decision, result
         log.info("%s", decision.reason)
-        if clock() + poll_interval > deadline:
+        pause = next_pause(decision, poll_interval)
+        if clock() + pause > deadline:
             raise FivetranWaitTimeoutError(
                 f"gave up waiting for {what} after {timeout:g} s: {decision.reason}"
             )
-        sleep(poll_interval)
+        sleep(pause)
 
 
 def resume(

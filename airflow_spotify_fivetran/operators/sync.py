@@ -12,7 +12,7 @@ from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.decisions import Decision, Verdict
 from airflow_spotify_fivetran.exceptions import FivetranSyncFailedError
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, resume, wait_in_worker
+from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, look, resume, wait_in_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -82,7 +82,7 @@ class FivetranSyncOperator(FivetranHookMixin, BaseOperator):
             return decision, {**started, **sync_summary(connection)}
 
         if self.deferrable:
-            decision, result = check()
+            decision, result = look(check)
             if decision.verdict is Verdict.WAIT:
                 from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger
 

@@ -25,7 +25,7 @@ from airflow_spotify_fivetran.exceptions import (
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, resume
+from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, look, resume
 from airflow_spotify_fivetran.utc import as_utc, parse_utc
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         self._prepare(context)
         if not self.deferrable:
             return super().execute(context)
-        decision, result = self._check()
+        decision, result = look(self._check)
         if decision.done:
             self._on_done(context, result)
             return result
@@ -105,7 +105,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        decision, result = self._check()
+        decision, result = look(self._check)
         if decision.failed:
             raise self._failure_of(decision)
         if decision.done:

@@ -126,7 +126,7 @@ class _FivetranPollTrigger(BaseTrigger):
         ``retest=True`` a fetch is a setup-test run, which has a rate limit of its own). The last sleep ends
         at ``end_time``: the trigger looks once more then, and gives up if the answer is still "wait".
         """
-        from airflow_spotify_fivetran.decisions import Verdict, pause_after_rate_limit
+        from airflow_spotify_fivetran.decisions import Verdict, next_pause, rate_limited
         from airflow_spotify_fivetran.exceptions import FivetranRateLimitError
 
         # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
@@ -146,26 +146,18 @@ class _FivetranPollTrigger(BaseTrigger):
                 try:
                     connection = await self._look(hook, deadline, grace)
                 except FivetranRateLimitError as exc:
-                    # Over a Fivetran rate limit (an hourly one asks to wait longer than the hook waits
-                    # inside one call): the wait goes on until its own end_time, then names the limit.
-                    if last:
-                        message = (
-                            f"gave up waiting at {self.end_time}: still over Fivetran's rate limit ({exc})"
-                        )
+                    decision = rate_limited(exc.retry_after, str(exc))
+                else:
+                    if connection is None:
+                        message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
                         return problem_event(self.connection_id, TIMEOUT, message)
-                    pause = pause_after_rate_limit(exc.retry_after, self.poll_interval)
-                    self.log.warning("Over Fivetran's rate limit; next look in %g s: %s", pause, exc)
-                    continue
-                pause = self.poll_interval
-                if connection is None:
-                    message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
-                    return problem_event(self.connection_id, TIMEOUT, message)
-                decision = self._decide(connection)
-                if decision.verdict is not Verdict.WAIT:
-                    return decision_event(self.connection_id, decision, self._result(connection))
+                    decision = self._decide(connection)
+                    if decision.verdict is not Verdict.WAIT:
+                        return decision_event(self.connection_id, decision, self._result(connection))
                 if last:
                     message = f"gave up waiting at {self.end_time}: {decision.reason}"
                     return problem_event(self.connection_id, TIMEOUT, message)
+                pause = next_pause(decision, self.poll_interval)
                 self.log.info("%s", decision.reason)
 
 
