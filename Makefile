@@ -7,8 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 # The distributed end-to-end test's own environment: the provider plus Celery and PostgreSQL drivers.
 DVENV  := .venv-distributed
 DSTAMP := $(DVENV)/.installed-stamp
+# The declared floors, tested: every direct dependency at the lowest version pyproject.toml admits.
+LVENV  := .venv-lowest
+LSTAMP := $(LVENV)/.installed-stamp
 
-.PHONY: venv test lint pytest test-distributed demo demo-fleet bench simulator clean
+.PHONY: venv test lint pytest test-lowest test-distributed demo demo-fleet bench simulator clean
 
 $(STAMP): pyproject.toml simulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -26,6 +29,13 @@ $(DSTAMP): pyproject.toml simulator/pyproject.toml tests/distributed/requirement
 		-r tests/distributed/requirements.txt
 	touch $(DSTAMP)
 
+$(LSTAMP): pyproject.toml simulator/pyproject.toml
+	test -x $(LVENV)/bin/python || $(PYTHON) -m venv $(LVENV)
+	$(LVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
+	$(LVENV)/bin/uv pip install --quiet --python $(LVENV)/bin/python --resolution lowest-direct \
+		-e '.[test]' -e ./simulator
+	touch $(LSTAMP)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -34,13 +44,17 @@ lint: venv
 pytest: venv
 	$(BIN)/pytest
 
+# The unit tests (all but the few that start Airflow's scheduler and triggerer) on the lowest versions.
+test-lowest: $(LSTAMP)
+	$(LVENV)/bin/pytest -q -p no:cacheprovider -m "not e2e"
+
 # A real distributed Airflow (CeleryExecutor, two workers, PostgreSQL, Redis, triggerer) on loopback ports;
 # installs PostgreSQL and Redis with apt-get where they are missing. Bounded: SIGINT after 15 minutes.
 test-distributed: $(DSTAMP)
 	bash scripts/ensure-services.sh
 	timeout -s INT 900 $(DVENV)/bin/pytest -o addopts="-ra --strict-markers" -p no:cacheprovider -s tests/distributed
 
-test: lint pytest test-distributed
+test: lint pytest test-lowest test-distributed
 
 demo: venv
 	$(BIN)/python scripts/demo.py
@@ -58,4 +72,4 @@ simulator: venv
 	$(BIN)/fivetran-simulator --port 8765
 
 clean:
-	rm -rf $(VENV) $(DVENV) .pytest_cache .mypy_cache .ruff_cache .airflow-home .bench-venv
+	rm -rf $(VENV) $(DVENV) $(LVENV) .pytest_cache .mypy_cache .ruff_cache .airflow-home .bench-venv
