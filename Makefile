@@ -16,7 +16,7 @@ LSTAMP := $(LVENV)/.installed-stamp
 $(STAMP): pyproject.toml simulator/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.7,<1"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' -e ./simulator --group dev
 	touch $(STAMP)
 
@@ -24,14 +24,14 @@ venv: $(STAMP)
 
 $(DSTAMP): pyproject.toml simulator/pyproject.toml tests/distributed/requirements.txt
 	test -x $(DVENV)/bin/python || $(PYTHON) -m venv $(DVENV)
-	$(DVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
+	$(DVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.7,<1"
 	$(DVENV)/bin/uv pip install --quiet --python $(DVENV)/bin/python -e '.[test]' -e ./simulator \
 		-r tests/distributed/requirements.txt
 	touch $(DSTAMP)
 
 $(LSTAMP): pyproject.toml simulator/pyproject.toml
 	test -x $(LVENV)/bin/python || $(PYTHON) -m venv $(LVENV)
-	$(LVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
+	$(LVENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.7,<1"
 	$(LVENV)/bin/uv pip install --quiet --python $(LVENV)/bin/python --resolution lowest-direct \
 		-e '.[test]' -e ./simulator
 	touch $(LSTAMP)
