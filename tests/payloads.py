@@ -8,6 +8,13 @@
   after setup tests passed and one sync succeeded.
 * :data:`CONNECT_CARD_ANSWER`: the ``data`` of ``POST /v1/connections/{id}/connect-card``.
 
+Bodies for the simulator (its group, its demo Spotify credentials and ad accounts, so its setup tests pass):
+
+* :func:`demo_request`: the seed body in the simulator's group (every field of the contract).
+* :func:`connection_request`: a minimal create body (``config`` is ``{"schema"}`` unless given);
+  :func:`demo_auth`: its ``auth``.
+* :func:`full_request`: a create body setting every field the drift check compares, with short report lists.
+
 These are module-level dicts: mutate only a copy (:func:`seed_request`, :func:`connection_answer` return
 fresh deep copies).
 """
@@ -17,6 +24,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from fivetran_simulator import (
+    DEFAULT_GROUP_ID,
+    DEMO_ACCOUNTS,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+)
 from tests.contract import CONTRACT_DIR
 
 FIVETRAN_API_DIR = CONTRACT_DIR
@@ -204,3 +218,75 @@ def seed_request() -> dict[str, Any]:
 def connection_answer() -> dict[str, Any]:
     """A fresh deep copy of :data:`CONNECTION_ANSWER`."""
     return copy.deepcopy(CONNECTION_ANSWER)
+
+
+# -- bodies the simulator accepts (its group, its demo Spotify side) -----------------------------------------
+
+
+def demo_auth() -> dict[str, Any]:
+    """The ``auth`` of the simulator's demo Spotify user."""
+    return {
+        "refresh_token": DEMO_REFRESH_TOKEN,
+        "client_access": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
+    }
+
+
+def demo_request(schema: str, *, group_id: str = DEFAULT_GROUP_ID, **overrides: Any) -> dict[str, Any]:
+    """The seed create body (every field of the contract) in ``group_id``, with the simulator's demo Spotify
+    credentials and accounts, so that its setup tests pass and it can sync."""
+    body = seed_request()
+    body["group_id"] = group_id
+    body["config"]["schema"] = schema
+    body["config"]["accounts"] = list(DEMO_ACCOUNTS)
+    body["auth"] = demo_auth()
+    body.update(overrides)
+    return body
+
+
+def connection_request(schema: str = "spotify_demo", *, auth: bool = True, **fields: Any) -> dict[str, Any]:
+    """A valid create body in the simulator's group; ``config`` may be given whole or is ``{"schema"}``."""
+    body: dict[str, Any] = {
+        "group_id": DEFAULT_GROUP_ID,
+        "service": "spotify_ads",
+        "config": {"schema": schema},
+    }
+    if auth:
+        body["auth"] = demo_auth()
+    body.update(fields)
+    return body
+
+
+def full_request(schema: str = "spotify_full") -> dict[str, Any]:
+    """A create body setting every field the drift check compares (demo credentials and accounts), with two
+    short reports: ``report_list[0]`` has three fields, ``report_list[1]`` two."""
+    return connection_request(
+        schema,
+        paused=False,
+        pause_after_trial=False,
+        sync_frequency=1440,
+        daily_sync_time="03:00",
+        schedule_type="auto",
+        data_delay_sensitivity="CUSTOM",
+        data_delay_threshold=180,
+        networking_method="Directly",
+        config={
+            "schema": schema,
+            "sync_mode": "SPECIFIC_ACCOUNTS",
+            "accounts": list(DEMO_ACCOUNTS),
+            "timeframe_months": "TWELVE",
+            "report_list": [
+                {
+                    "table": "campaign_daily",
+                    "dimension": "CAMPAIGN",
+                    "granularity": "DAY",
+                    "fields": ["IMPRESSIONS", "CLICKS", "SPEND"],
+                },
+                {
+                    "table": "ad_hourly",
+                    "dimension": "AD",
+                    "granularity": "HOUR",
+                    "fields": ["STREAMS", "LISTENERS"],
+                },
+            ],
+        },
+    )

@@ -1,4 +1,5 @@
-"""The simulator's tests use the same simulator fixtures as the provider's tests (``tests/conftest.py``).
+"""The simulator's tests use the same simulator fixtures as the provider's tests
+(:mod:`tests.helpers.simulator_fixtures`, which ``tests/conftest.py`` imports too).
 
 They are imported, not written again, so that one session records every exchange of every simulator, the
 provider's tests included, in one list: ``test_conformance`` (marked ``simulator_conformance``, run last)
@@ -12,7 +13,7 @@ This directory has no ``__init__.py`` (a package here would also be named ``test
 
 from __future__ import annotations
 
-from tests.conftest import (
+from tests.helpers.simulator_fixtures import (
     _simulator_server,
     pytest_collection_modifyitems,
     pytest_configure,

@@ -13,7 +13,7 @@ import pytest
 
 from builders import REPORT, create, create_body, specific_accounts
 from fivetran_simulator import SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 from tests.spec import exchange_errors, load_spec, request_errors, require_spec
 
 pytestmark = pytest.mark.simulator_conformance

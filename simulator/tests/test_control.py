@@ -9,7 +9,7 @@ import requests
 
 from builders import auth, create, create_body
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorControlError, SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 

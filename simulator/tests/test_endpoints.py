@@ -8,7 +8,7 @@ import pytest
 
 from builders import REPORT, create, create_body, details, error
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 

@@ -9,7 +9,7 @@ import requests
 
 from builders import REPORT, create, create_body, error
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 

@@ -12,8 +12,8 @@ import pytest
 
 from builders import REPORT, create, create_body, details
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.conftest import SimulatorHttp
 from tests.contract import SEED_PAGE, contract_file
+from tests.helpers.simulator import SimulatorHttp
 from tests.spec import load_spec, validate_answer
 
 pytestmark = pytest.mark.usefixtures("simulator")

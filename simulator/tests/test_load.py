@@ -15,7 +15,7 @@ import aiohttp
 
 from builders import create
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 from tests.limits import HANG_GUARD
 
 POLLERS = 1000

@@ -11,7 +11,7 @@ import pytest
 
 from builders import create, create_body, details
 from fivetran_simulator import SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 
 def _wait_for(predicate: Callable[[], bool], what: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from builders import create, create_body, error
 from fivetran_simulator import SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 

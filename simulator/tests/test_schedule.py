@@ -13,7 +13,7 @@ import pytest
 
 from builders import create, details
 from fivetran_simulator import SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 START = datetime.fromisoformat("2026-01-01T00:00:00+00:00")

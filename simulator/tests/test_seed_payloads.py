@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fivetran_simulator import SimulatorServer
 from tests import payloads
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 
 def _seed_world() -> dict[str, object]:

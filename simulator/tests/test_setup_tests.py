@@ -16,7 +16,7 @@ from fivetran_simulator import (
     OTHER_REFRESH_TOKEN,
     SimulatorServer,
 )
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 

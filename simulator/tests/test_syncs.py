@@ -8,7 +8,7 @@ import pytest
 
 from builders import create, details, error
 from fivetran_simulator import DEMO_REFRESH_TOKEN, SimulatorServer
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 pytestmark = pytest.mark.usefixtures("simulator")
 START = "2026-01-01T00:00:00.000000Z"

@@ -16,7 +16,7 @@ from fivetran_simulator.faults import Fault, FaultQueue, FaultSpecError
 from fivetran_simulator.ratelimit import RateLimiter, RateLimits
 from fivetran_simulator.scenario import Scenario, ScenarioError
 from fivetran_simulator.store import decode_cursor, encode_cursor, redact
-from tests.conftest import SimulatorHttp
+from tests.helpers.simulator import SimulatorHttp
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import BIN, JWT_SECRET, REPO, AirflowProcess, free_port, wait_until
+from tests.helpers.processes import AirflowDeployment, AirflowProcess, airflow_env, free_port, wait_until
 
 
 def _pg_bin(name: str) -> str:
@@ -115,42 +115,19 @@ class Postgres:
         wait_until(self._ready, timeout=60, what="PostgreSQL to accept connections")
         self.psql("CREATE DATABASE airflow", database="postgres")
 
+    def _client(self, program: str, database: str) -> list[str]:
+        """``program`` (``psql``, ``pg_dump``) reaching ``database`` of this server as ``postgres``."""
+        return [program, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database]
+
     def _ready(self) -> bool:
         result = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                "SELECT 1",
-            ],
-            capture_output=True,
-            check=False,
+            [*self._client("psql", "postgres"), "-c", "SELECT 1"], capture_output=True, check=False
         )
         return result.returncode == 0
 
     def psql(self, sql: str, *, database: str = "airflow") -> str:
         result = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-At",
-                "-c",
-                sql,
-            ],
+            [*self._client("psql", database), "-At", "-c", sql],
             capture_output=True,
             text=True,
             check=True,
@@ -173,7 +150,7 @@ class Postgres:
     def dump(self) -> str:
         """Every row of every table as text (to search for secrets)."""
         result = subprocess.run(
-            ["pg_dump", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "--data-only", "airflow"],
+            [*self._client("pg_dump", "airflow"), "--data-only"],
             capture_output=True,
             text=True,
             check=True,
@@ -229,7 +206,7 @@ class Redis:
             self.server.stop()
 
 
-class Cluster:
+class Cluster(AirflowDeployment):
     """Airflow with the CeleryExecutor on ``postgres`` and ``redis``; ``env`` reaches every process."""
 
     def __init__(self, home: Path, postgres: Postgres, redis: Redis, env: dict[str, str]) -> None:
@@ -237,12 +214,9 @@ class Cluster:
         self.postgres = postgres
         self.redis = redis
         self.api_port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-        self.env.update(
+        environment = airflow_env(home)
+        environment.update(
             {
-                "AIRFLOW_HOME": str(home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.api_port}/execution/",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.url,
@@ -251,39 +225,14 @@ class Cluster:
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
                 "AIRFLOW__API__PORT": str(self.api_port),
                 "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-                "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             }
         )
-        self.env.update(env)
-        self.processes: list[AirflowProcess] = []
-
-    def airflow(self, *args: str, timeout: float = 180) -> str:
-        result = subprocess.run(
-            [str(BIN / "airflow"), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=REPO,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise AssertionError(
-                f"airflow {' '.join(args)} exited {result.returncode}:\n{(result.stdout + result.stderr)[-4000:]}"
-            )
-        return result.stdout
-
-    def start(self, name: str, *args: str, **env: str) -> AirflowProcess:
-        count = sum(1 for p in self.processes if p.name == name)
-        process = AirflowProcess(name, args, {**self.env, **env}, self.home / f"{name}-{count + 1}.out")
-        self.processes.append(process)
-        return process
+        environment.update(env)
+        super().__init__(home, environment)
 
     def start_worker(self, name: str) -> AirflowProcess:
         """A Celery worker with two slots; each serves its task logs on a port of its own."""
@@ -297,20 +246,6 @@ class Cluster:
             f"{name}@%h",
             AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         )
-
-    def diagnostics(self) -> str:
-        parts = []
-        for process in self.processes:
-            state = "running" if process.running else f"exited {process.popen.returncode}"
-            tail = "\n".join(process.output().splitlines()[-30:])
-            parts.append(f"--- {process.output_file.name} ({state}) ---\n{tail}")
-        return "\n".join(parts)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in reversed(self.processes):
-            process.stop()
 
     # -- what the database says -----------------------------------------------------------------------------
     def task_states(self, dag_id: str, run_id: str) -> dict[tuple[str, int], tuple[str | None, int]]:

@@ -20,16 +20,16 @@ import requests
 import yaml
 
 from fivetran_simulator import DEFAULT_API_KEY, DEMO_ACCOUNTS
-from tests.conftest import start_simulator
 from tests.distributed.cluster import Cluster, Postgres, Redis, descendants, sigkill_tree, timed
-from tests.e2e.conftest import (
+from tests.helpers.credentials import (
     CANARY,
     CANARY_FIVETRAN_API_SECRET,
     CANARY_SECRETS,
     DEMO,
     SpotifyCredentials,
-    wait_until,
 )
+from tests.helpers.processes import wait_until
+from tests.helpers.simulator import start_simulator
 
 DAG_ID = "spotify_ads_fleet"
 HEALTHY, STUCK = 16, 4
@@ -126,30 +126,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with timed(FIGURES, "airflow db migrate (PostgreSQL)"):
             running.airflow("db", "migrate", timeout=300)
         with timed(FIGURES, "start Airflow (api-server, dag-processor, scheduler, triggerer, 2 workers)"):
-            running.start(
-                "api-server",
-                "api-server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(running.api_port),
-                "--workers",
-                "1",
-            )
-            running.start("dag-processor", "dag-processor")
-            running.start("scheduler", "scheduler")
-            running.start("triggerer", "triggerer")
             running.start_worker("worker-1")
             running.start_worker("worker-2")
-
-            def api_ready() -> bool:
-                try:
-                    url = f"http://127.0.0.1:{running.api_port}/execution/health"  # type: ignore[union-attr]
-                    return requests.get(url, timeout=2).status_code == 200
-                except requests.RequestException:
-                    return False
-
-            wait_until(api_ready, timeout=180, what="the API server's /execution/health")
+            running.start_components(running.api_port, timeout=180)
             wait_until(
                 lambda: postgres.query("SELECT 1 FROM serialized_dag WHERE dag_id = %s", (DAG_ID,)),
                 timeout=180,

@@ -24,19 +24,17 @@ from fivetran_simulator import (
     SimulatorControl,
     SimulatorServer,
 )
-from tests.e2e.conftest import (
-    ALL_DEMO_ACCOUNTS,
-    DAGS_FOLDER,
-    DEMO,
-    AirflowHome,
+from tests.e2e.homes import AirflowHome
+from tests.e2e.request_log import (
     RequestWatcher,
-    SpotifyCredentials,
     changes,
     connection_by_schema,
     created_ids,
     requests_to,
     retested_twice,
 )
+from tests.helpers.credentials import ALL_DEMO_ACCOUNTS, DEMO, SpotifyCredentials
+from tests.helpers.processes import DAGS_FOLDER
 
 pytestmark = pytest.mark.e2e
 

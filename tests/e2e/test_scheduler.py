@@ -18,29 +18,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from fivetran_simulator import DEFAULT_API_KEY, SimulatorServer
-from tests.conftest import start_simulator
-from tests.e2e.conftest import (
-    CANARY,
-    CANARY_ACCOUNTS,
-    CANARY_FIVETRAN_API_SECRET,
-    AirflowHome,
-    AirflowProcess,
-    connection_by_schema,
-    created_ids,
-    free_port,
-    leaked_secrets,
-    make_home,
-    requests_to,
-    wait_until,
-)
+from tests.e2e.homes import AirflowHome, make_home
+from tests.e2e.request_log import connection_by_schema, created_ids, requests_to
+from tests.helpers.credentials import CANARY, CANARY_ACCOUNTS, CANARY_FIVETRAN_API_SECRET, leaked_secrets
+from tests.helpers.processes import free_port, wait_until
+from tests.helpers.simulator import start_simulator
 from tests.limits import HANG_GUARD
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +48,9 @@ class Cluster:
 
     sim: SimulatorServer
     home: AirflowHome
-    api_url: str
-    processes: dict[str, AirflowProcess] = field(default_factory=dict)
-
-    def start(self, name: str, *args: str) -> AirflowProcess:
-        self.processes[name] = self.home.start(name, *args)
-        return self.processes[name]
 
     def diagnostics(self) -> str:
-        parts = []
-        for process in self.home.processes:
-            state = "running" if process.running else f"exited {process.popen.returncode}"
-            tail = "\n".join(process.output().splitlines()[-25:])
-            parts.append(f"--- {process.output_file.name} ({state}) ---\n{tail}")
+        parts = [self.home.diagnostics(lines=25)]
         for path in self.home.log_files():
             if "dag_id=" in str(path):
                 parts.append(f"--- {path.name} ---\n" + "\n".join(path.read_text().splitlines()[-15:]))
@@ -102,22 +81,9 @@ def cluster(migrated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
     )
-    running = Cluster(sim, home, api_url)
+    running = Cluster(sim, home)
     try:
-        running.start(
-            "api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
-        )
-        running.start("dag-processor", "dag-processor")
-        running.start("scheduler", "scheduler")
-        running.start("triggerer", "triggerer")
-
-        def api_ready() -> bool:
-            try:
-                return requests.get(f"{api_url}/execution/health", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(api_ready, timeout=HANG_GUARD, what="the API server's /execution/health")
+        home.start_components(port)
         wait_until(
             lambda: home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (DAG_ID,)),
             timeout=HANG_GUARD,
@@ -161,7 +127,7 @@ def deferred_in_triggerer(cluster: Cluster, run_id: str, schema: str) -> Deferra
     key = f"TaskInstanceKey(dag_id='{DAG_ID}', task_id='{WAIT_TASK}', run_id='{run_id}', try_number=1"
     events = [
         line
-        for line in cluster.processes["scheduler"].output().splitlines()
+        for line in cluster.home.latest("scheduler").output().splitlines()
         if "Received executor event with state" in line and key in line
     ]
     if not events:
@@ -269,11 +235,11 @@ def test_a_triggerer_restart_during_the_wait_loses_nothing_and_creates_nothing_t
     seen: dict[str, Any] = {}
 
     def restart_triggerer(deferral: Deferral) -> None:
-        cluster.processes["triggerer"].stop()
-        assert not cluster.processes["triggerer"].running
+        cluster.home.latest("triggerer").stop()
+        assert not cluster.home.latest("triggerer").running
         seen["state_while_down"] = cluster.home.task_states(DAG_ID, run_id)[(WAIT_TASK, -1)]
         grant_access(cluster)  # granted while no triggerer runs: the next one must notice
-        cluster.start("triggerer", "triggerer")
+        cluster.home.start("triggerer", "triggerer")
 
     states, deferral = provision(cluster, run_id, schema, restart_triggerer)
 

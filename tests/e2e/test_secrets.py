@@ -15,18 +15,10 @@ from pathlib import Path
 import pytest
 
 from fivetran_simulator import DEFAULT_API_KEY, SimulatorControl, SimulatorServer
-from tests.conftest import start_simulator
-from tests.e2e.conftest import (
-    CANARY,
-    CANARY_ACCOUNTS,
-    CANARY_FIVETRAN_API_SECRET,
-    AirflowHome,
-    RequestWatcher,
-    connection_by_schema,
-    leaked_secrets,
-    make_home,
-    retested_twice,
-)
+from tests.e2e.homes import AirflowHome, make_home
+from tests.e2e.request_log import RequestWatcher, connection_by_schema, retested_twice
+from tests.helpers.credentials import CANARY, CANARY_ACCOUNTS, CANARY_FIVETRAN_API_SECRET, leaked_secrets
+from tests.helpers.simulator import start_simulator
 
 pytestmark = pytest.mark.e2e
 

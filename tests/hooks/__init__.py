@@ -1,8 +1,8 @@
 """Tests of ``FivetranHook`` and ``FivetranAsyncHook`` over real HTTP against the simulator.
 
-The helpers below are shared with ``tests/reliability`` (the fault matrix): request bodies built on the
-simulator's demo Spotify side, a sleep recorder that never sleeps, and the checks every request the hook
-sends must pass (headers and the OpenAPI contract), read from the simulator's request log.
+The helpers below are shared with ``tests/reliability`` (the fault matrix): a sleep recorder that never sleeps,
+the Airflow connection reaching a simulator, and the checks every request the hook sends must pass (headers and
+the OpenAPI contract), read from the simulator's request log. Request bodies are in :mod:`tests.payloads`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_spotify_fivetran import __version__
-from fivetran_simulator import (
-    DEFAULT_GROUP_ID,
-    DEMO_ACCOUNTS,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
-    SimulatorServer,
-)
+from fivetran_simulator import SimulatorServer
 from tests import spec
-from tests.payloads import seed_request
 
 ACCEPT = "application/json;version=2"
 USER_AGENT = f"airflow-spotify-fivetran/{__version__}"
@@ -35,21 +27,6 @@ class SleepRecorder:
 
     def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-
-
-def demo_request(schema: str, *, group_id: str = DEFAULT_GROUP_ID, **overrides: Any) -> dict[str, Any]:
-    """The seed create body (every field of the contract) in ``group_id``, with the simulator's demo Spotify
-    credentials and accounts, so that its setup tests pass and it can sync."""
-    body = seed_request()
-    body["group_id"] = group_id
-    body["config"]["schema"] = schema
-    body["config"]["accounts"] = list(DEMO_ACCOUNTS)
-    body["auth"] = {
-        "refresh_token": DEMO_REFRESH_TOKEN,
-        "client_access": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
-    }
-    body.update(overrides)
-    return body
 
 
 def airflow_conn_json(

@@ -27,8 +27,10 @@ from airflow_spotify_fivetran.hooks.connection_config import (
 )
 from airflow_spotify_fivetran.hooks.fivetran_async import tls_setting
 from fivetran_simulator import SimulatorServer
-from tests.hooks import airflow_conn_json, demo_request
-from tests.hooks.conftest import CountingProxy, TlsFront
+from tests.hooks import airflow_conn_json
+from tests.hooks.proxy import CountingProxy
+from tests.hooks.tls import TlsFront
+from tests.payloads import demo_request
 
 #: A target nothing listens on: only a proxy in between can answer for it.
 UNREACHABLE = "http://127.0.0.1:1"

@@ -17,7 +17,8 @@ from airflow_spotify_fivetran.models import (
 )
 from airflow_spotify_fivetran.models.enums import SetupState
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.hooks import calls, demo_request
+from tests.hooks import calls
+from tests.payloads import demo_request
 
 CONNECTIONS = "/v1/connections"
 ONE = "/v1/connections/{connectionId}"

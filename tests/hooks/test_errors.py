@@ -14,7 +14,8 @@ from airflow_spotify_fivetran.exceptions import (
 )
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from fivetran_simulator import SimulatorServer
-from tests.hooks import airflow_conn_json, demo_request
+from tests.hooks import airflow_conn_json
+from tests.payloads import demo_request
 
 DETAILS = "GET /v1/connections/{id}"
 LIST = "GET /v1/connections"

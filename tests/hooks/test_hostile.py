@@ -25,9 +25,9 @@ from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import parse_retry_after
 from airflow_spotify_fivetran.hooks.retry import MAX_RETRY_AFTER, backoff_delay
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.hooks import SleepRecorder, calls, demo_request
+from tests.hooks import SleepRecorder, calls
 from tests.hooks.raw_server import RawAnswer, RawRequest, connection_data, raw_server
-from tests.payloads import SEED_CLIENT_SECRET, SEED_REFRESH_TOKEN, seed_request
+from tests.payloads import SEED_CLIENT_SECRET, SEED_REFRESH_TOKEN, demo_request, seed_request
 
 DETAILS = "GET /v1/connections/{id}"
 LIST = "GET /v1/connections"

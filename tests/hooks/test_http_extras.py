@@ -20,8 +20,9 @@ from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import CallSettings
 from airflow_spotify_fivetran.hooks.connection_config import ConnectionConfig, read_connection
 from fivetran_simulator import SimulatorServer
-from tests.hooks import demo_request, header
+from tests.hooks import header
 from tests.hooks.raw_server import RawAnswer, raw_server
+from tests.payloads import demo_request
 
 DETAILS = "GET /v1/connections/{id}"
 

@@ -14,7 +14,8 @@ from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import connection_path
 from airflow_spotify_fivetran.hooks.retry import AttemptMemory
 from fivetran_simulator import SimulatorServer
-from tests.hooks import SleepRecorder, calls, demo_request
+from tests.hooks import SleepRecorder, calls
+from tests.payloads import demo_request
 
 DELETE = "DELETE /v1/connections/{id}"
 RESYNC = "POST /v1/connections/{id}/resync"

@@ -19,7 +19,8 @@ from airflow_spotify_fivetran.exceptions import (
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.retry import MAX_DELAY
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.hooks import SleepRecorder, calls, demo_request
+from tests.hooks import SleepRecorder, calls
+from tests.payloads import demo_request
 
 DETAILS = "GET /v1/connections/{id}"
 CREATE = "POST /v1/connections"

@@ -13,8 +13,8 @@ import pytest
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
 from tests import spec
-from tests.hooks import demo_request, spec_problems
-from tests.payloads import SEED_PATCH
+from tests.hooks import spec_problems
+from tests.payloads import SEED_PATCH, demo_request
 
 pytestmark = pytest.mark.spec
 

@@ -12,16 +12,9 @@ from airflow_spotify_fivetran.exceptions import FivetranServerError, FivetranTra
 from airflow_spotify_fivetran.hooks import FivetranAsyncHook, FivetranHook
 from airflow_spotify_fivetran.hooks.api import CallSettings
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.hooks import (
-    ACCEPT,
-    USER_AGENT,
-    SleepRecorder,
-    airflow_conn_json,
-    demo_request,
-    header,
-    header_problems,
-)
-from tests.hooks.conftest import CountingProxy
+from tests.hooks import ACCEPT, USER_AGENT, SleepRecorder, airflow_conn_json, header, header_problems
+from tests.hooks.proxy import CountingProxy
+from tests.payloads import demo_request
 
 DETAILS = "GET /v1/connections/{id}"
 EXTRAS = {"connect_timeout": 2, "read_timeout": 0.3, "max_attempts": 2}

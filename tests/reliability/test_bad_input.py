@@ -13,31 +13,27 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from airflow_spotify_fivetran.exceptions import FivetranInputError
 from fivetran_simulator import (
     DEFAULT_GROUP_ID,
-    DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
     SimulatorServer,
 )
+from tests.helpers.task_calls import RecordingTI, task_context
+from tests.payloads import demo_request
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 DELETE: Any = object()
 _STEP = re.compile(r"([A-Za-z_]+)|\[(\d+)\]")
 SECRETS = (DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN)
-
-
-class RecordingTI:
-    def __init__(self) -> None:
-        self.xcoms: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[key] = value
 
 
 @pytest.fixture
@@ -48,45 +44,13 @@ def sim(simulator: SimulatorServer, simulator_airflow_conn: str) -> Iterator[Sim
 
 
 @pytest.fixture
-def context() -> dict[str, Any]:
-    return {"ti": RecordingTI()}
+def context() -> Context:
+    return task_context(RecordingTI())
 
 
 def valid_body() -> dict[str, Any]:
-    """A create body that the simulator would accept (every field the model checks, demo credentials)."""
-    return {
-        "group_id": DEFAULT_GROUP_ID,
-        "service": "spotify_ads",
-        "paused": True,
-        "run_setup_tests": True,
-        "sync_frequency": 1440,
-        "daily_sync_time": "06:00",
-        "schedule_type": "auto",
-        "data_delay_sensitivity": "CUSTOM",
-        "data_delay_threshold": 120,
-        "networking_method": "Directly",
-        "connect_card_config": {"redirect_uri": "https://example.com/done"},
-        "destination_configuration": {"virtual_warehouse": "wh"},
-        "config": {
-            "schema": "spotify_bad_input",
-            "sync_mode": "SPECIFIC_ACCOUNTS",
-            "accounts": list(DEMO_ACCOUNTS),
-            "timeframe_months": "TWELVE",
-            "report_list": [
-                {
-                    "table": "campaign_daily",
-                    "dimension": "CAMPAIGN",
-                    "granularity": "DAY",
-                    "fields": ["IMPRESSIONS", "CLICKS"],
-                },
-                {"table": "ad_hourly", "dimension": "AD", "granularity": "HOUR", "fields": ["STREAMS"]},
-            ],
-        },
-        "auth": {
-            "refresh_token": DEMO_REFRESH_TOKEN,
-            "client_access": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
-        },
-    }
+    """A create body that the simulator would accept (every field of the contract, demo credentials)."""
+    return demo_request("spotify_bad_input")
 
 
 def changed(paths: dict[str, Any]) -> dict[str, Any]:
@@ -226,7 +190,7 @@ WARNED_CASES = [
 
 @pytest.mark.parametrize(("paths", "field"), CREATE_CASES)
 def test_create_operator_refuses_before_any_call(
-    sim: SimulatorServer, context: dict[str, Any], paths: dict[str, Any], field: str
+    sim: SimulatorServer, context: Context, paths: dict[str, Any], field: str
 ) -> None:
     from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 
@@ -241,7 +205,7 @@ def test_create_operator_refuses_before_any_call(
 def test_create_operator_sends_what_fivetran_accepts_and_warns(
     simulator: SimulatorServer,
     simulator_airflow_conn: str,
-    context: dict[str, Any],
+    context: Context,
     caplog: pytest.LogCaptureFixture,
     paths: dict[str, Any],
     field: str,
@@ -262,9 +226,7 @@ def test_create_operator_sends_what_fivetran_accepts_and_warns(
         assert f'"{unknown}"' not in json.dumps(creates[0]["request_body"])
 
 
-def test_create_operator_refuses_a_body_that_is_not_a_dict(
-    sim: SimulatorServer, context: dict[str, Any]
-) -> None:
+def test_create_operator_refuses_a_body_that_is_not_a_dict(sim: SimulatorServer, context: Context) -> None:
     from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 
     op = FivetranCreateConnectionOperator(task_id="create", connection=[valid_body()])  # type: ignore[arg-type]
@@ -292,7 +254,7 @@ def test_model_refuses_before_any_call(sim: SimulatorServer, paths: dict[str, An
     assert_names(info.value, field)
 
 
-def test_every_problem_is_listed_at_once(sim: SimulatorServer, context: dict[str, Any]) -> None:
+def test_every_problem_is_listed_at_once(sim: SimulatorServer, context: Context) -> None:
     from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 
     bad = changed({"sync_frequency": 7, "config.sync_mode": "SOME", "config.report_list[0].fields": ["NOPE"]})
@@ -325,7 +287,7 @@ def test_every_problem_is_listed_at_once(sim: SimulatorServer, context: dict[str
 )
 def test_incomplete_spotify_connection_is_refused_before_any_call(
     sim: SimulatorServer,
-    context: dict[str, Any],
+    context: Context,
     monkeypatch: pytest.MonkeyPatch,
     conn: dict[str, Any],
     field: str,
@@ -409,7 +371,7 @@ SCHEDULE_CASES = [
 
 @pytest.mark.parametrize(("kwargs", "field"), SCHEDULE_CASES)
 def test_schedule_operator_refuses_before_any_call(
-    sim: SimulatorServer, context: dict[str, Any], kwargs: dict[str, Any], field: str
+    sim: SimulatorServer, context: Context, kwargs: dict[str, Any], field: str
 ) -> None:
     from airflow_spotify_fivetran.operators import FivetranSetScheduleOperator
 
@@ -553,7 +515,7 @@ def test_fleet_yaml_that_does_not_parse_is_refused(sim: SimulatorServer, tmp_pat
 
 
 def test_control_a_valid_create_does_reach_the_simulator(
-    simulator: SimulatorServer, simulator_airflow_conn: str, context: dict[str, Any]
+    simulator: SimulatorServer, simulator_airflow_conn: str, context: Context
 ) -> None:
     from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 
@@ -611,7 +573,7 @@ def _delete(connection_id: Any) -> Any:
     ],
 )
 def test_missing_connection_id_is_refused_before_any_call(
-    simulator: SimulatorServer, simulator_airflow_conn: str, context: dict[str, Any], build: Callable[[], Any]
+    simulator: SimulatorServer, simulator_airflow_conn: str, context: Context, build: Callable[[], Any]
 ) -> None:
     with pytest.raises(FivetranInputError) as info:
         build().execute(context)
@@ -621,7 +583,7 @@ def test_missing_connection_id_is_refused_before_any_call(
 
 @pytest.mark.parametrize("uri", ["ftp://example.com/back", "not a url"], ids=["ftp", "not-a-url"])
 def test_connect_card_redirect_uri_is_refused_before_any_call(
-    simulator: SimulatorServer, simulator_airflow_conn: str, context: dict[str, Any], uri: str
+    simulator: SimulatorServer, simulator_airflow_conn: str, context: Context, uri: str
 ) -> None:
     with pytest.raises(FivetranInputError) as info:
         _connect_card(uri).execute(context)

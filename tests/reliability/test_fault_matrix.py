@@ -31,7 +31,8 @@ from airflow_spotify_fivetran.exceptions import (
 from airflow_spotify_fivetran.hooks import FivetranHook
 from airflow_spotify_fivetran.models.enums import SetupState
 from fivetran_simulator import DEFAULT_GROUP_ID, SimulatorServer
-from tests.hooks import SleepRecorder, demo_request, request_problems
+from tests.hooks import SleepRecorder, request_problems
+from tests.payloads import demo_request
 
 BUDGET = 3
 READ_TIMEOUT = 0.2

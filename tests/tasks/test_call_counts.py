@@ -10,7 +10,10 @@ from airflow.sdk import DAG
 
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator, FivetranSetScheduleOperator
 from airflow_spotify_fivetran.sensors.fivetran import SCHEDULE_XCOM_KEY, FivetranSetupTestsSensor
-from tests.tasks.conftest import DagOutcome, Sim, full_request, pulled
+from tests.helpers.task_calls import pulled
+from tests.payloads import full_request
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 FRESH_TARGET, RERUN_TARGET = 4, 2
 

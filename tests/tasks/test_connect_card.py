@@ -19,7 +19,10 @@ from airflow_spotify_fivetran.operators import (
     FivetranSyncOperator,
 )
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor
-from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, connection_request, pulled
+from tests.helpers.task_calls import RecordingTI, pulled
+from tests.payloads import connection_request
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 REDIRECT = "https://airflow.example.com/fivetran/card-done"
 

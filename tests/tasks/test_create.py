@@ -24,7 +24,10 @@ from fivetran_simulator import (
     OTHER_CLIENT_SECRET,
     OTHER_REFRESH_TOKEN,
 )
-from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, connection_request, full_request
+from tests.helpers.task_calls import RecordingTI
+from tests.payloads import connection_request, full_request
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 LIST = ("GET", "/v1/connections")
 CREATE = ("POST", "/v1/connections")

@@ -28,8 +28,10 @@ from airflow_spotify_fivetran.operators import (
 )
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
 from fivetran_simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-from tests.payloads import connection_answer
-from tests.tasks.conftest import DagOutcome, Sim, connection_request, pulled
+from tests.helpers.task_calls import pulled
+from tests.payloads import connection_answer, connection_request
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 ACCESS_TEST = "Checking ad account access"
 

@@ -17,8 +17,9 @@ from airflow_spotify_fivetran.decisions import Decision, Verdict
 from airflow_spotify_fivetran.exceptions import FivetranRateLimitError, FivetranWaitTimeoutError
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor
 from airflow_spotify_fivetran.tasks import wait_in_worker
+from tests.helpers.task_calls import expect_deferral
 from tests.tasks.clock import FakeClock
-from tests.tasks.conftest import Sim, expect_deferral
+from tests.tasks.sim import Sim
 
 LOG = logging.getLogger(__name__)
 HOURLY_LIMIT = 300  # a Retry-After beyond the hook's in-call cap (MAX_RETRY_AFTER, 120 s)

@@ -13,7 +13,9 @@ from airflow.sdk import DAG, Context
 from airflow_spotify_fivetran.exceptions import FivetranInputError
 from airflow_spotify_fivetran.operators import FivetranSetScheduleOperator
 from airflow_spotify_fivetran.sensors.fivetran import SCHEDULE_XCOM_KEY, FivetranSetupTestsSensor
-from tests.tasks.conftest import DagOutcome, Sim, pulled
+from tests.helpers.task_calls import pulled
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 DEFAULT_SCHEDULE = {"sync_frequency": 360, "daily_sync_time": None, "schedule_type": "auto", "paused": False}
 

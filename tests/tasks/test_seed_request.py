@@ -18,7 +18,8 @@ from airflow.sdk import Context
 
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 from tests.models.test_seed_page import VARIANTS
-from tests.tasks.conftest import Sim, connection_request, demo_auth
+from tests.payloads import connection_request, demo_auth
+from tests.tasks.sim import Sim
 
 CREATE = ("POST", "/v1/connections")
 

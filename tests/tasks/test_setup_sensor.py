@@ -29,7 +29,9 @@ from fivetran_simulator import DEMO_ACCOUNTS, DEMO_REFRESH_TOKEN
 if TYPE_CHECKING:
     from airflow.triggers.base import TriggerEvent
 
-from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, expect_deferral, first_event
+from tests.helpers.task_calls import RecordingTI, expect_deferral, first_event
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 NEW_ACCOUNT = "new-ad-account"
 ACCESS_TEST = "Checking ad account access"

@@ -24,7 +24,9 @@ from airflow_spotify_fivetran.exceptions import (
 from airflow_spotify_fivetran.operators import FivetranSyncOperator
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSyncSensor
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSyncTrigger
-from tests.tasks.conftest import DagOutcome, Sim, expect_deferral, first_event
+from tests.helpers.task_calls import expect_deferral, first_event
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 DEFERRABLE = pytest.mark.parametrize("deferrable", [False, True], ids=["worker", "deferred"])
 SYNC_KEYS = {"connection_id", "baseline", "sync_state", "succeeded_at", "failed_at"}

@@ -28,8 +28,10 @@ from airflow_spotify_fivetran.operators import FivetranSyncOperator
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
 from fivetran_simulator import DEMO_ACCOUNTS
+from tests.helpers.task_calls import RecordingTI, expect_deferral, first_event
 from tests.tasks.clock import FakeClock
-from tests.tasks.conftest import DagOutcome, RecordingTI, Sim, expect_deferral, first_event
+from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.sim import Sim
 
 END = "2026-01-01T01:00:00+00:00"
 BASELINE = "2026-01-01T00:00:00+00:00"
