@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk import DAG, BaseOperator, Context
+from airflow.sdk import DAG, BaseOperator, Context, chain
 
 from airflow_spotify_fivetran.decisions import BROKEN_GUIDANCE
 from airflow_spotify_fivetran.exceptions import (
@@ -224,35 +224,70 @@ def test_no_api_call_when_a_dag_is_parsed_or_its_tasks_built(sim: Sim) -> None:
 
 # -- templates and secrets ------------------------------------------------------------------------------------
 
-EXPECTED_TEMPLATE_FIELDS = {
-    FivetranCreateConnectionOperator: {"connection", "spotify_conn_id", "fivetran_conn_id"},
-    FivetranSetupTestsSensor: {"connection_id", "fivetran_conn_id"},
-    FivetranSyncSensor: {"connection_id", "fivetran_conn_id", "baseline"},
-    FivetranSetScheduleOperator: {
-        "connection_id",
-        "sync_frequency",
-        "daily_sync_time",
-        "time_zone",
-        "schedule_type",
-        "paused",
-        "current_schedule",
-        "fivetran_conn_id",
-    },
-    FivetranRunSetupTestsOperator: {"connection_id", "fivetran_conn_id"},
-    FivetranSyncOperator: {"connection_id", "fivetran_conn_id"},
-    FivetranConnectCardOperator: {"connection_id", "redirect_uri", "fivetran_conn_id"},
-    FivetranDeleteConnectionOperator: {"connection_id", "fivetran_conn_id"},
-}
 
+def test_templated_arguments_reach_fivetran(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every task's arguments accept Jinja: the rendered values are what Fivetran is sent (the connection,
+    the Airflow connection the hook uses, the schedule, the Connect Card's redirect, the sync baseline)."""
+    conn_id = sim.create()
+    synced_at = sim.complete_sync(conn_id)
+    # Only the templated Airflow connection reaches the simulator: a task that ignored the template fails.
+    monkeypatch.setenv("AIRFLOW_CONN_FIVETRAN_TEMPLATED", sim.server.airflow_conn_json)
+    wrong_secret = {**json.loads(sim.server.airflow_conn_json), "password": "not-the-api-secret"}
+    monkeypatch.setenv("AIRFLOW_CONN_FIVETRAN_DEFAULT", json.dumps(wrong_secret))
+    params = {
+        "conn_id": conn_id,
+        "fivetran": "fivetran_templated",
+        "frequency": "1440",
+        "hour": "06:00",
+        "zone": "UTC",
+        "type": "manual",
+        "redirect": "https://airflow.example.com/done",
+        "baseline": (synced_at - timedelta(minutes=5)).isoformat(),
+    }
+    common: dict[str, Any] = {
+        "connection_id": "{{ params.conn_id }}",
+        "fivetran_conn_id": "{{ params.fivetran }}",
+    }
+    with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), params=params) as dag:
+        chain(
+            FivetranSetupTestsSensor(task_id="wait", mode="poke", poke_interval=0.05, **common),
+            FivetranSyncSensor(
+                task_id="sync_wait",
+                baseline="{{ params.baseline }}",
+                mode="poke",
+                poke_interval=0.05,
+                **common,
+            ),
+            FivetranSetScheduleOperator(
+                task_id="schedule",
+                sync_frequency="{{ params.frequency }}",
+                daily_sync_time="{{ params.hour }}",
+                time_zone="{{ params.zone }}",
+                schedule_type="{{ params.type }}",
+                **common,
+            ),
+            FivetranRunSetupTestsOperator(task_id="test", **common),
+            FivetranConnectCardOperator(task_id="card", redirect_uri="{{ params.redirect }}", **common),
+            FivetranSyncOperator(task_id="sync", wait_for_completion=False, **common),
+            FivetranDeleteConnectionOperator(task_id="delete", **common),
+        )
 
-def test_template_fields_are_declared() -> None:
-    with DAG("templates", schedule=None, start_date=datetime(2026, 1, 1)):
-        tasks = {type(task): task for task in every_task()}
-    assert set(tasks) == set(EXPECTED_TEMPLATE_FIELDS)
-    for task_class, task in tasks.items():
-        assert set(task_class.template_fields) == EXPECTED_TEMPLATE_FIELDS[task_class], task_class
-        for name in task_class.template_fields:  # Airflow renders attributes of these names
-            assert hasattr(task, name), (task_class.__name__, name)
+    outcome = run_dag(dag)
+
+    assert set(outcome.task_states.values()) == {"success"}, outcome.errors
+    assert all(conn_id in path for _, path in sim.calls())
+    bodies = {(e["method"], e["path"]): e["request_body"] for e in sim.requests()}
+    assert bodies[("PATCH", f"/v1/connections/{conn_id}")] == {
+        "sync_frequency": 1440,
+        "daily_sync_time": "06:00",
+        "schedule_type": "manual",
+    }
+    assert bodies[("POST", f"/v1/connections/{conn_id}/connect-card")]["connect_card_config"] == {
+        "redirect_uri": "https://airflow.example.com/done"
+    }
+    assert ("DELETE", f"/v1/connections/{conn_id}") in bodies
 
 
 def test_secrets_in_a_templated_connection_are_not_stored_rendered(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import importlib
 import inspect
 import itertools
 import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,39 +157,102 @@ def test_sync_sensor_flags_reach_the_trigger(sim: Sim, context: Context, fail_on
 # -- every deferring task resumes, and never silently ------------------------------------------------------
 
 
-def deferring_classes() -> list[type]:
-    """Every task class of the provider whose code calls ``self.defer(...)`` (read from the source)."""
-    found = []
-    for package in (operators, sensors):
-        for path in sorted(Path(str(package.__file__)).parent.glob("*.py")):
-            module = importlib.import_module(f"{package.__name__}.{path.stem}")
-            for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.ClassDef) and any(
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr == "defer"
-                    for call in ast.walk(node)
-                ):
-                    found.append(getattr(module, node.name))
-    return sorted(found, key=lambda c: c.__name__)
+NEW_ACCOUNT = "new-ad-account"
 
 
-def test_the_deferring_tasks_are_the_ones_expected() -> None:
-    names = [c.__name__ for c in deferring_classes()]
-    assert names == ["FivetranSyncOperator", "_FivetranWaitSensor"]
-    for sensor in (FivetranSetupTestsSensor, FivetranSyncSensor):
-        assert issubclass(sensor, deferring_classes()[1])
+def takes_deferrable(task_class: type) -> bool:
+    """Whether a task class offers the ``deferrable`` argument (on itself or a base of ours)."""
+    return any(
+        "deferrable" in inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+        for cls in task_class.__mro__
+        if "__init__" in vars(cls)
+    )
 
 
-@pytest.mark.parametrize(
-    "task_class",
-    [*deferring_classes(), FivetranSetupTestsSensor, FivetranSyncSensor],
-    ids=lambda c: c.__name__,
-)
-def test_every_deferring_task_defines_execute_complete(task_class: type) -> None:
-    method = getattr(task_class, "execute_complete", None)
-    assert callable(method)
-    assert list(inspect.signature(method).parameters)[:3] == ["self", "context", "event"]
+PUBLIC_TASKS: list[type] = [
+    *(getattr(operators, name) for name in operators.__all__),
+    *(getattr(sensors, name) for name in sensors.__all__),
+]
+
+
+def synced(sim: Sim) -> tuple[str, datetime]:
+    """A manually scheduled connection that synced once; its next sync or re-sync takes 60 s."""
+    conn_id = sim.create(schedule_type="manual")
+    end = sim.complete_sync(conn_id)
+    sim.control.set_scenario({"sync": {"duration_seconds": 60, "resync_duration_seconds": 60}})
+    return conn_id, end
+
+
+def tests_wait_for_access(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
+    accounts = [*DEMO_ACCOUNTS, NEW_ACCOUNT]
+    conn_id = sim.create(
+        config={"schema": "spotify_demo", "sync_mode": "SPECIFIC_ACCOUNTS", "accounts": accounts}
+    )
+    task = FivetranSetupTestsSensor(
+        task_id="wait", connection_id=conn_id, retest_on_poke=True, deferrable=True, poke_interval=0.05
+    )
+
+    def grant() -> None:  # the Spotify admin grants access once the trigger re-tests
+        sim.on_request("POST", f"/v1/connections/{conn_id}/test", 1, lambda: sim.grant_account(NEW_ACCOUNT))
+
+    return conn_id, task, grant
+
+
+def sensor_waits_for_a_sync(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
+    conn_id, last_end = synced(sim)
+    sim.api("POST", f"/v1/connections/{conn_id}/sync", {})
+    task = FivetranSyncSensor(
+        task_id="sync_wait", connection_id=conn_id, baseline=last_end, deferrable=True, poke_interval=0.05
+    )
+    return conn_id, task, lambda: sim.control.advance_clock(60)
+
+
+def operator_waits_for_its_sync(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
+    conn_id, _ = synced(sim)
+    task = FivetranSyncOperator(
+        task_id="sync", connection_id=conn_id, wait_for_completion=True, deferrable=True, poll_interval=0.05
+    )
+    return conn_id, task, lambda: sim.control.advance_clock(60)
+
+
+def operator_waits_for_its_resync(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
+    conn_id, _ = synced(sim)
+    task = operators.FivetranResyncOperator(
+        task_id="resync", connection_id=conn_id, wait_for_completion=True, deferrable=True, poll_interval=0.05
+    )
+    return conn_id, task, lambda: sim.control.advance_clock(60)
+
+
+#: For each public task that can defer: a wait it must defer on, and what ends that wait on the Fivetran side.
+DEFERRED_WAITS: dict[type, Callable[[Sim], tuple[str, Any, Callable[[], object]]]] = {
+    FivetranSetupTestsSensor: tests_wait_for_access,
+    FivetranSyncSensor: sensor_waits_for_a_sync,
+    FivetranSyncOperator: operator_waits_for_its_sync,
+    operators.FivetranResyncOperator: operator_waits_for_its_resync,
+}
+
+
+def test_every_public_task_offering_deferrable_has_a_deferred_wait_below() -> None:
+    assert {c for c in PUBLIC_TASKS if takes_deferrable(c)} == set(DEFERRED_WAITS)
+
+
+@pytest.mark.parametrize("task_class", list(DEFERRED_WAITS), ids=lambda c: c.__name__)
+def test_a_deferrable_task_defers_and_resumes_from_its_triggers_event(
+    sim: Sim, context: Context, task_class: type
+) -> None:
+    conn_id, task, end_the_wait = DEFERRED_WAITS[task_class](sim)
+
+    deferred = expect_deferral(task, context)  # deferred to execute_complete
+    classpath, kwargs = deferred.trigger.serialize()
+    trigger = import_string(classpath)(
+        **kwargs
+    )  # what the triggerer runs: the trigger rebuilt from its record
+    end_the_wait()
+    event = first_event(trigger)
+    result = getattr(task, deferred.method_name)(context, event=event.payload, **(deferred.kwargs or {}))
+
+    assert event.payload["status"] == "success"
+    assert result["connection_id"] == conn_id
 
 
 def resuming_tasks() -> list[Any]:
