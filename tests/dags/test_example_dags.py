@@ -8,7 +8,6 @@ are raised. A running simulator stands in for Fivetran: any call at parse time w
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,10 +17,9 @@ from typing import Any
 import pytest
 
 from fivetran_simulator import SimulatorServer
+from tests.helpers.processes import DAGS_FOLDER, airflow_env
 from tests.limits import HANG_GUARD
 
-REPO = Path(__file__).resolve().parents[2]
-DAGS_FOLDER = REPO / "example_dags"
 EXAMPLE_DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
 EXPECTED_DAG_IDS = {"spotify_ads_connect_card", "spotify_ads_fleet", "spotify_ads_provisioning"}
 
@@ -76,17 +74,11 @@ print(json.dumps({
 
 
 def _airflow_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            **extra,
-        }
-    )
-    return env
+    return {
+        **airflow_env(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,10 @@ The subprocess variant (``airflow dags test``, real log files) is ``tests/e2e/te
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import traceback
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -33,6 +32,7 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import TaskDeferred
 
 from fivetran_simulator import DEFAULT_API_KEY, DEFAULT_GROUP_ID, SimulatorServer
+from tests.helpers.task_calls import first_event
 
 CANARY_API_SECRET = "SECRET-CANARY-API-5b7e0d19"
 CANARY_CLIENT_SECRET = "SECRET-CANARY-CLIENT-9c24a6f1"
@@ -151,14 +151,6 @@ class TaskRun:
     event: dict[str, Any] | None = None
 
 
-async def _first_event(trigger: Any) -> Any:
-    events: AsyncGenerator[Any, None] = trigger.run()
-    try:
-        return await anext(events)
-    finally:
-        await events.aclose()
-
-
 def run_task(
     task: Any,
     store: dict[tuple[str, str], Any],
@@ -188,7 +180,7 @@ def run_task(
         if before_trigger is not None:
             before_trigger()
         trigger_kwargs = deferred.trigger.serialize()[1]
-        event = asyncio.run(_first_event(deferred.trigger)).payload
+        event = first_event(deferred.trigger).payload
         result = getattr(task, deferred.method_name)(context, event=event, **(deferred.kwargs or {}))
         run = TaskRun(result, rendered, stored, deferred=True, trigger_kwargs=trigger_kwargs, event=event)
     ti.xcom_push("return_value", run.result)
@@ -503,7 +495,7 @@ def test_wrong_api_secret_leaks_neither_secret(
         end_time=None,
         baseline=None,
     )
-    event = asyncio.run(_first_event(trigger)).payload
+    event = first_event(trigger).payload
     assert event["status"] == "error"
     assert "401" in event["message"]
     found = leaks("exception", exception_text(info.value)) + leaks("trigger event", event)
