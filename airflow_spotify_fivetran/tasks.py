@@ -1,5 +1,6 @@
-"""What every task of this provider shares, operators and sensors alike: a lazily built hook, the deferrable
-default, the wait in the worker, and the resume after a trigger (its event read, the connection's link shown).
+"""What every task of this provider shares, operators and sensors alike: a lazily built hook (with the task's
+``hook_params``), the connection a task drives (by id, or by group and schema), the deferrable default, the
+wait in the worker, the deferral's end, and the resume after a trigger (its event read, the link shown).
 
 The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on first use of ``hook`` inside
 ``execute``/``poke``, so a DAG file that imports our operators pays none of it at parse time.
@@ -7,8 +8,10 @@ The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on firs
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +20,10 @@ from airflow.sdk import conf
 from airflow_spotify_fivetran.decisions import Verdict, next_pause, rate_limited
 from airflow_spotify_fivetran.exceptions import (
     FivetranError,
+    FivetranInputError,
     FivetranRateLimitError,
     FivetranWaitTimeoutError,
+    InputProblem,
 )
 
 if TYPE_CHECKING:
@@ -31,20 +36,68 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
+#: What ``hook_params`` may set, and the kind of number each takes: the hooks' own keyword arguments
+#: (``FivetranHook``/``FivetranAsyncHook``), which win over the Airflow connection's extras.
+HOOK_PARAMS: Mapping[str, type] = {
+    "connect_timeout": float,
+    "read_timeout": float,
+    "max_attempts": int,
+    "call_timeout": float,
+}
+
+
+def checked_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``hook_params`` as a plain dict, refused (``FivetranInputError`` naming each bad key) unless every key
+    is one of ``HOOK_PARAMS`` and every value a JSON number greater than 0 (a whole one for
+    ``max_attempts``). Checked when a task or trigger is built: a DAG file with a typo fails to parse, naming
+    it, and a trigger carries only JSON. ``None`` values are dropped (the connection's extra or the default
+    applies)."""
+    if hook_params is None:
+        return {}
+    if not isinstance(hook_params, Mapping):
+        raise FivetranInputError(
+            [InputProblem("hook_params", f"must be a dict, got {type(hook_params).__name__}")],
+            what="hook_params",
+        )
+    problems: list[InputProblem] = []
+    checked: dict[str, Any] = {}
+    for key, value in hook_params.items():
+        kind = HOOK_PARAMS.get(key)
+        if kind is None:
+            known = ", ".join(HOOK_PARAMS)
+            problems.append(InputProblem(f"hook_params.{key}", f"is not a hook setting (known: {known})"))
+            continue
+        if value is None:
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or value <= 0 or (kind is int and not float(value).is_integer()):
+            what = "a whole number" if kind is int else "a number"
+            problems.append(
+                InputProblem(f"hook_params.{key}", f"must be {what} greater than 0, got {value!r}")
+            )
+            continue
+        checked[key] = int(value) if kind is int else value
+    if problems:
+        raise FivetranInputError(problems, what="hook_params")
+    return checked
+
+
 class FivetranHookMixin:
     """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run, closed once the task is done.
 
-    Comes before ``BaseOperator`` in a task's bases: its ``post_execute`` closes the hook's HTTP session
-    (if the run built one), then calls the next ``post_execute`` along the MRO.
+    The hook gets the task's ``hook_params`` (``checked_hook_params``), which win over the Airflow
+    connection's extras. Comes before ``BaseOperator`` in a task's bases: its ``post_execute`` closes the
+    hook's HTTP session (if the run built one), then calls the next ``post_execute`` along the MRO.
     """
 
     fivetran_conn_id: str
+    hook_params: dict[str, Any]
 
     @cached_property
     def hook(self) -> FivetranHook:
         from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
 
-        return FivetranHook(self.fivetran_conn_id)
+        return FivetranHook(self.fivetran_conn_id, **getattr(self, "hook_params", {}))
 
     def post_execute(self, context: Any, result: Any = None) -> None:
         # Only a hook this run built (cached_property stores it in the instance dict): reading
@@ -53,6 +106,92 @@ class FivetranHookMixin:
         if hook is not None:
             hook.close()
         super().post_execute(context, result)  # type: ignore[misc]
+
+
+def target_problems(connection_id: Any, group_id: Any, schema: Any) -> list[InputProblem]:
+    """Why a task cannot tell which connection it drives: it takes ``connection_id``, or ``group_id`` and
+    ``schema`` together (a connection this DAG did not create), never both ways at once."""
+    by_id, by_schema = connection_id is not None, group_id is not None or schema is not None
+    if by_id and by_schema:
+        given = ", ".join(n for n, v in (("group_id", group_id), ("schema", schema)) if v is not None)
+        return [
+            InputProblem(
+                "connection_id", f"give connection_id, or group_id and schema, not both ({given} given too)"
+            )
+        ]
+    if not by_id and not by_schema:
+        return [
+            InputProblem("connection_id", "give connection_id, or group_id and schema to find the connection")
+        ]
+    if by_schema and group_id is None:
+        return [
+            InputProblem("group_id", f"is needed with schema {schema!r}: the group (destination) holding it")
+        ]
+    if by_schema and schema is None:
+        return [InputProblem("schema", f"is needed with group_id {group_id!r}: the connection's schema name")]
+    return []
+
+
+class ConnectionTargetMixin(FivetranHookMixin):
+    """A task driving one connection, named by ``connection_id`` or found by ``group_id`` + ``schema``.
+
+    ``_target`` (in ``__init__``) checks that exactly one way is given; ``resolve_connection_id`` (in
+    ``execute``, after templating) returns the id, finding it with one filtered list call
+    (``FivetranHook.find_connection``) the first time, and keeping it on the task for the rest of the run.
+    """
+
+    connection_id: str | None
+    group_id: str | None
+    schema: str | None
+
+    def _target(self, connection_id: str | None, group_id: str | None, schema: str | None) -> None:
+        problems = target_problems(connection_id, group_id, schema)
+        if problems:
+            task_id = getattr(self, "task_id", "?")
+            raise FivetranInputError(problems, what=f"connection of task {task_id!r}")
+        self.connection_id, self.group_id, self.schema = connection_id, group_id, schema
+
+    def find_connection_id(self) -> str | None:
+        """The connection's id: ``connection_id`` as given, or the one found by group and schema (``None``
+        when that group holds no connection with that schema)."""
+        if self.connection_id is not None:
+            return str(self.connection_id)
+        group_id, schema = str(self.group_id), str(self.schema)
+        found = self.hook.find_connection(group_id, schema)
+        if found is None:
+            return None
+        self.log.info("Connection with schema %r in group %s: %s", schema, group_id, found.id)  # type: ignore[attr-defined]
+        self.connection_id = found.id
+        return found.id
+
+    def resolve_connection_id(self) -> str:
+        """``find_connection_id``, or ``FivetranInputError`` naming the group and schema that matched none."""
+        found = self.find_connection_id()
+        if found is None:
+            raise FivetranInputError(
+                [
+                    InputProblem(
+                        "schema",
+                        f"group {self.group_id!r} holds no connection with schema {self.schema!r} (check both, "
+                        "or create the connection first)",
+                        self.schema,
+                    )
+                ],
+                what=f"connection of task {getattr(self, 'task_id', '?')!r}",
+            )
+        return found
+
+
+def deferral_end(context: Any, *, timeout: float, execution_timeout: timedelta | None) -> datetime:
+    """When a deferred wait ends: ``timeout`` seconds from now, or the end of the task's
+    ``execution_timeout`` (counted from the try's start, as Airflow counts it) if that comes first."""
+    now = datetime.now(UTC)
+    end = now + timedelta(seconds=timeout)
+    if execution_timeout is not None:
+        started = getattr(context.get("ti"), "start_date", None)
+        started = started if isinstance(started, datetime) and started.tzinfo else now
+        end = min(end, started + execution_timeout)
+    return end
 
 
 def look(check: Callable[[], tuple[Decision, dict[str, Any]]]) -> tuple[Decision, dict[str, Any]]:
@@ -96,7 +235,7 @@ def resume(
     context: Any,
     event: Any,
     *,
-    connection_id: str,
+    connection_id: str | None,
     on_failure: Callable[[str, dict[str, Any]], Exception],
     log: Any,
 ) -> dict[str, Any]:
@@ -107,6 +246,8 @@ def resume(
     that pushed it before deferring is gone, and Airflow pushes ``get_link()`` of this one when the task
     ends (see ``links``).
 
+    :param connection_id: the connection the task waited for; ``None`` when it was found by group and schema
+        and is not known here: the event's then (an event naming no connection is refused).
     :param on_failure: builds the exception of a ``failed`` event from its message and payload.
     :return: ``{"connection_id", **result}`` of a ``success`` event.
     """
@@ -114,6 +255,10 @@ def resume(
     from airflow_spotify_fivetran.triggers.events import ERROR, SUCCESS, TIMEOUT, read_event
 
     payload = read_event(event, expected_connection_id=connection_id)
+    if connection_id is None:
+        connection_id = payload.get("connection_id")
+        if not isinstance(connection_id, str) or not connection_id:
+            raise FivetranError("the trigger's event names no connection")
     FivetranConnectionLink.persist(context, dashboard_url(connection_id))
     status, message = payload["status"], payload.get("message")
     if status == SUCCESS:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Set
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 import tenacity
@@ -70,6 +70,24 @@ from airflow_spotify_fivetran.models import (
 
 class _DeadlinePassed(Exception):
     """The attempt's deadline passed before its whole answer was read."""
+
+
+def refuse_resync_scope(scope: Mapping[str, Any]) -> NoReturn:
+    """Refuse a table-level re-sync (``FivetranInputError``): Fivetran offers ``scope`` only to connectors that
+    support it (databases) and answers 400 for an application connector such as ``spotify_ads`` (contract
+    README, "Corrections and additions"). ``FivetranResyncOperator`` refuses it with this when it is built."""
+    raise FivetranInputError(
+        [
+            InputProblem(
+                "scope",
+                "a table-level re-sync is only for connectors that support it (databases); Fivetran "
+                "answers 400 for an application connector such as spotify_ads. Leave scope out to "
+                "re-sync all of the connection's data",
+                dict(scope),
+            )
+        ],
+        what="resync request",
+    )
 
 
 class FivetranHook(HttpHook):
@@ -480,18 +498,7 @@ class FivetranHook(HttpHook):
         Otherwise the 409 is raised: retry after that sync ends.
         """
         if scope:
-            raise FivetranInputError(
-                [
-                    InputProblem(
-                        "scope",
-                        "a table-level re-sync is only for connectors that support it (databases); Fivetran "
-                        "answers 400 for an application connector such as spotify_ads. Leave scope out to "
-                        "re-sync all of the connection's data",
-                        dict(scope),
-                    )
-                ],
-                what="resync request",
-            )
+            refuse_resync_scope(scope)
         path = connection_path(connection_id, "resync")
         before = self.get_connection_details(connection_id)
 

@@ -5,6 +5,7 @@ from airflow_spotify_fivetran.operators.manage import (
     FivetranConnectCardOperator,
     FivetranDeleteConnectionOperator,
 )
+from airflow_spotify_fivetran.operators.resync import FivetranResyncOperator
 from airflow_spotify_fivetran.operators.schedule import FivetranSetScheduleOperator
 from airflow_spotify_fivetran.operators.setup_tests import FivetranRunSetupTestsOperator
 from airflow_spotify_fivetran.operators.sync import FivetranSyncOperator
@@ -13,6 +14,7 @@ __all__ = [
     "FivetranConnectCardOperator",
     "FivetranCreateConnectionOperator",
     "FivetranDeleteConnectionOperator",
+    "FivetranResyncOperator",
     "FivetranRunSetupTestsOperator",
     "FivetranSetScheduleOperator",
     "FivetranSyncOperator",

@@ -17,7 +17,7 @@ from airflow_spotify_fivetran.exceptions import (
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.tasks import FivetranHookMixin
+from airflow_spotify_fivetran.tasks import FivetranHookMixin, checked_hook_params
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -60,6 +60,8 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
     :param plan_only: log the plan (create, the drift table and the PATCH, or the error a real run would
         raise, as "would fail: ...") and change nothing.
     :param fivetran_conn_id: the Airflow connection to Fivetran.
+    :param hook_params: the hook's settings for this task: ``connect_timeout``, ``read_timeout``,
+        ``call_timeout`` (seconds), ``max_attempts``; they win over the connection's extras.
     :return: (XCom) the Fivetran connection id; ``None`` in plan-only mode when nothing exists yet.
     """
 
@@ -78,6 +80,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         reauthorize: bool = False,
         plan_only: bool = False,
         fivetran_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,6 +94,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         self.reauthorize = reauthorize
         self.plan_only = plan_only
         self.fivetran_conn_id = fivetran_conn_id
+        self.hook_params = checked_hook_params(hook_params)
 
     def build_request(self) -> NewSpotifyAdsConnection:
         """The validated create request (no call to Fivetran); raises ``FivetranInputError``."""

@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import FivetranInputError, InputProblem
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.tasks import FivetranHookMixin
+from airflow_spotify_fivetran.tasks import ConnectionTargetMixin, checked_hook_params
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -54,7 +54,7 @@ def desired_schedule(
     return Schedule.from_api_dict(given)
 
 
-class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
+class FivetranSetScheduleOperator(ConnectionTargetMixin, BaseOperator):
     """Set a connection's schedule: ``sync_frequency``, ``daily_sync_time``, ``schedule_type``, ``paused``.
 
     Only what differs from the connection's current schedule is sent, in one PATCH; when nothing differs
@@ -63,7 +63,10 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
     ``sync_frequency=1440`` too, or the task fails before the PATCH (Fivetran would accept the hour and drop
     it; the rule is ``models.daily_sync_time_problem``).
 
-    :param connection_id: the Fivetran connection id (templated).
+    :param connection_id: the Fivetran connection id (templated); or give ``group_id`` and ``schema``.
+    :param group_id: with ``schema``: find the connection by its schema in this group (templated), with one
+        filtered list call, for a connection this DAG did not create.
+    :param schema: the connection's schema name (templated), with ``group_id``.
     :param sync_frequency: minutes between syncs: 1, 5, 15, 30, 60, 120, 180, 360, 480, 720 or 1440.
     :param daily_sync_time: the daily sync hour: ``"14:00"`` or ``datetime.time(14)``; Fivetran stores UTC.
     :param time_zone: IANA zone of ``daily_sync_time`` (e.g. ``"Europe/Berlin"``), converted to the UTC hour
@@ -72,11 +75,15 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
     :param paused: pause (True) or unpause (False) the connection.
     :param current_schedule: the schedule as an upstream task just read it (the setup sensor pushes it
         under the XCom key ``schedule``); saves the read of the connection. ``None``: read it now.
+    :param hook_params: the hook's settings for this task: ``connect_timeout``, ``read_timeout``,
+        ``call_timeout`` (seconds), ``max_attempts``; they win over the connection's extras.
     :return: (XCom) the resulting schedule ``{"sync_frequency", "daily_sync_time", "schedule_type", "paused"}``.
     """
 
     template_fields: Sequence[str] = (
         "connection_id",
+        "group_id",
+        "schema",
         "sync_frequency",
         "daily_sync_time",
         "time_zone",
@@ -90,7 +97,9 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
     def __init__(
         self,
         *,
-        connection_id: str,
+        connection_id: str | None = None,
+        group_id: str | None = None,
+        schema: str | None = None,
         sync_frequency: int | str | None = None,
         daily_sync_time: str | dt.time | None = None,
         time_zone: str | None = None,
@@ -98,10 +107,11 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
         paused: bool | None = None,
         current_schedule: Mapping[str, Any] | None = None,
         fivetran_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.connection_id = connection_id
+        self._target(connection_id, group_id, schema)
         self.sync_frequency = sync_frequency
         self.daily_sync_time = daily_sync_time
         self.time_zone = time_zone
@@ -109,6 +119,7 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
         self.paused = paused
         self.current_schedule = current_schedule
         self.fivetran_conn_id = fivetran_conn_id
+        self.hook_params = checked_hook_params(hook_params)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_spotify_fivetran.models import Schedule, schedule_changes
@@ -122,17 +133,18 @@ class FivetranSetScheduleOperator(FivetranHookMixin, BaseOperator):
             schedule_type=self.schedule_type,
             paused=self.paused,
         )
-        FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
+        connection_id = self.resolve_connection_id()
+        FivetranConnectionLink.persist(context, dashboard_url(connection_id))
         if isinstance(self.current_schedule, Mapping) and self.current_schedule:
             current: dict[str, Any] = {key: self.current_schedule.get(key) for key in SCHEDULE_FIELDS}
             self.log.info("Current schedule (as read upstream): %s", current)
         else:
-            current = schedule_summary(self.hook.get_connection_details(self.connection_id))
+            current = schedule_summary(self.hook.get_connection_details(connection_id))
         patch = schedule_changes(desired, Schedule.model_construct(**current))
         if not patch:
-            self.log.info("Schedule of %s is already as asked: nothing to change", self.connection_id)
+            self.log.info("Schedule of %s is already as asked: nothing to change", connection_id)
             return current
-        updated = self.hook.modify_connection(self.connection_id, patch)
+        updated = self.hook.modify_connection(connection_id, patch)
         result = schedule_summary(updated)
-        self.log.info("Schedule of %s set (%s): now %s", self.connection_id, ", ".join(sorted(patch)), result)
+        self.log.info("Schedule of %s set (%s): now %s", connection_id, ", ".join(sorted(patch)), result)
         return result

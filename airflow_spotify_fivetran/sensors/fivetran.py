@@ -8,7 +8,7 @@ frees the slot between pokes). Poke, trigger and the first check call the same d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,14 @@ from airflow_spotify_fivetran.exceptions import (
     InputProblem,
 )
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
-from airflow_spotify_fivetran.tasks import FivetranHookMixin, default_deferrable, look, resume
+from airflow_spotify_fivetran.tasks import (
+    ConnectionTargetMixin,
+    checked_hook_params,
+    default_deferrable,
+    deferral_end,
+    look,
+    resume,
+)
 from airflow_spotify_fivetran.utc import as_utc, parse_utc
 
 if TYPE_CHECKING:
@@ -36,21 +43,27 @@ if TYPE_CHECKING:
 SCHEDULE_XCOM_KEY = "schedule"
 
 
-class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
+class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
     """Check, then defer or poke; subclasses give the check, the trigger and the failure.
+
+    The connection is ``connection_id``, or the one found by ``group_id`` + ``schema`` (``tasks``) at the
+    start of each ``execute`` (each reschedule looks it up again: one list call).
 
     The methods subclasses fill in are private (``_check``, ``_trigger``...): ``BaseSensorOperator`` and
     ``BaseOperator`` have many public names, and one of theirs must never be overridden by accident.
     """
 
-    template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id")
+    template_fields: Sequence[str] = ("connection_id", "group_id", "schema", "fivetran_conn_id")
     operator_extra_links = (FivetranConnectionLink(),)
 
     def __init__(
         self,
         *,
-        connection_id: str,
+        connection_id: str | None = None,
+        group_id: str | None = None,
+        schema: str | None = None,
         fivetran_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: Mapping[str, Any] | None = None,
         deferrable: bool | None = None,
         poke_interval: float = 30,
         timeout: float = 60 * 60,
@@ -58,8 +71,9 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, mode=mode, **kwargs)
-        self.connection_id = connection_id
+        self._target(connection_id, group_id, schema)
         self.fivetran_conn_id = fivetran_conn_id
+        self.hook_params = checked_hook_params(hook_params)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     # -- subclasses --------------------------------------------------------------------------------------
@@ -83,7 +97,8 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
 
     # -- the two ways of waiting ------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
-        FivetranConnectionLink.persist(context, dashboard_url(self.connection_id))
+        connection_id = self.resolve_connection_id()
+        FivetranConnectionLink.persist(context, dashboard_url(connection_id))
         self._prepare(context)
         if not self.deferrable:
             return super().execute(context)
@@ -96,12 +111,14 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         self.log.info(
             "%s; deferring (poll every %g s, up to %g s)", decision.reason, self.poke_interval, self.timeout
         )
-        end_time = datetime.now(UTC) + timedelta(seconds=self.timeout)
+        end_time = deferral_end(context, timeout=self.timeout, execution_timeout=self.execution_timeout)
         self.defer(
             trigger=self._trigger(end_time),
             method_name="execute_complete",
+            # The resumed task is a new instance: one found by group and schema learns its id here.
+            kwargs={"connection_id": connection_id},
             # A backstop: the trigger itself ends at end_time with a clear "timeout" event.
-            timeout=timedelta(seconds=self.timeout + self.poke_interval + 60),
+            timeout=end_time - datetime.now(UTC) + timedelta(seconds=self.poke_interval + 60),
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
@@ -114,10 +131,16 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         self.log.info("%s", decision.reason)
         return False
 
-    def execute_complete(self, context: Context, event: Any = None) -> Any:
+    def execute_complete(self, context: Context, event: Any = None, connection_id: str | None = None) -> Any:
         """Resume after the trigger: validate its event; succeed, or fail with the trigger's message."""
+        if connection_id and self.connection_id is None:
+            self.connection_id = connection_id  # found by group and schema before deferring
         result = resume(
-            context, event, connection_id=self.connection_id, on_failure=self._failure, log=self.log
+            context,
+            event,
+            connection_id=connection_id or self.connection_id,
+            on_failure=self._failure,
+            log=self.log,
         )
         self._on_done(context, result)
         return result
@@ -126,7 +149,7 @@ class _FivetranWaitSensor(FivetranHookMixin, BaseSensorOperator):
         """The exception of a failed decision seen in the worker: the one its trigger's event would give."""
         from airflow_spotify_fivetran.triggers.events import decision_event
 
-        return self._failure(decision.reason, decision_event(self.connection_id, decision, {}))
+        return self._failure(decision.reason, decision_event(self.resolve_connection_id(), decision, {}))
 
 
 class FivetranSetupTestsSensor(_FivetranWaitSensor):
@@ -137,13 +160,16 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     tests are re-run on every poke and the sensor waits; with ``wait_for_connect_card`` it waits for a
     person to finish the Connect Card. A ``broken`` connection always fails, with guidance.
 
-    :param connection_id: the Fivetran connection id (templated; e.g. the create task's XCom).
+    :param connection_id: the Fivetran connection id (templated; e.g. the create task's XCom); or give
+        ``group_id`` and ``schema`` (templated) to find it with one filtered list call.
     :param retest_on_poke: re-run the setup tests (``POST .../test``) on each poke instead of reading them.
     :param wait_for_connect_card: keep waiting while tests fail, for a person to authorise in the card.
     :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks (also the trigger's poll interval).
     :param timeout: seconds before the wait fails (default one hour).
     :param mode: ``reschedule`` (default) or ``poke`` when not deferrable.
+    :param hook_params: the hook's settings for this task (and its trigger): ``connect_timeout``,
+        ``read_timeout``, ``call_timeout`` (seconds), ``max_attempts``; they win over the connection's extras.
     :return: (XCom) ``{"connection_id", "setup_state", "setup_tests": [...], "schedule": {...}}``; the
         schedule is also pushed under the XCom key ``schedule``.
     """
@@ -151,12 +177,11 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     def __init__(
         self,
         *,
-        connection_id: str,
         retest_on_poke: bool = False,
         wait_for_connect_card: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(connection_id=connection_id, **kwargs)
+        super().__init__(**kwargs)
         self.retest_on_poke = retest_on_poke
         self.wait_for_connect_card = wait_for_connect_card
 
@@ -168,15 +193,16 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         from airflow_spotify_fivetran.decisions import setup_decision
         from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
 
-        connection = self.hook.get_connection_details(self.connection_id)
+        connection_id = self.resolve_connection_id()
+        connection = self.hook.get_connection_details(connection_id)
         decision = setup_decision(connection, failures_are_final=self.failures_are_final)
         if decision.verdict is Verdict.WAIT and self.retest_on_poke:
             # Read first, re-test only when needed: a connected connection costs one GET and no
             # setup-test request (those have a rate limit of their own).
-            connection = self.hook.run_setup_tests(self.connection_id)
+            connection = self.hook.run_setup_tests(connection_id)
             decision = setup_decision(connection, failures_are_final=self.failures_are_final)
         self.log.info(
-            "Setup tests of %s:\n%s", self.connection_id, setup_tests_table(connection.setup_tests or ())
+            "Setup tests of %s:\n%s", connection_id, setup_tests_table(connection.setup_tests or ())
         )
         return decision, setup_summary(connection)
 
@@ -184,12 +210,13 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger
 
         return FivetranSetupTestsTrigger(
-            connection_id=self.connection_id,
+            connection_id=self.resolve_connection_id(),
             fivetran_conn_id=self.fivetran_conn_id,
             poll_interval=self.poke_interval,
             end_time=end_time.isoformat(),
             retest=self.retest_on_poke,
             failures_are_final=self.failures_are_final,
+            hook_params=self.hook_params,
         )
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
@@ -198,7 +225,7 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         if is_broken(event):
             return FivetranConnectionBrokenError(f"Connection {self.connection_id}: {message}")
         return FivetranSetupTestsFailedError(
-            self.connection_id,
+            str(self.connection_id),
             failed_tests_of(event),
             hint="Fix the credentials or the ad account access named above, then re-run this task "
             "(or set retest_on_poke=True to wait for the fix).",
@@ -212,6 +239,9 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
 class FivetranSyncSensor(_FivetranWaitSensor):
     """Wait until a sync of the connection completes after ``baseline``.
 
+    Takes the setup sensor's ``connection_id`` (or ``group_id`` + ``schema``), ``deferrable``,
+    ``poke_interval``, ``mode`` and ``hook_params``.
+
     :param baseline: only a completion (``succeeded_at`` or ``failed_at``) after this moment counts; an
         ISO-8601 string or datetime (templated: ``FivetranSyncOperator`` returns it). ``None``: the start of
         the DAG run, so a sync completing after the run began counts (stable across reschedules).
@@ -220,18 +250,17 @@ class FivetranSyncSensor(_FivetranWaitSensor):
     :return: (XCom) ``{"connection_id", "sync_state", "succeeded_at", "failed_at", "baseline"}``.
     """
 
-    template_fields: Sequence[str] = ("connection_id", "fivetran_conn_id", "baseline")
+    template_fields: Sequence[str] = ("connection_id", "group_id", "schema", "fivetran_conn_id", "baseline")
 
     def __init__(
         self,
         *,
-        connection_id: str,
         baseline: str | datetime | None = None,
         fail_on_rescheduled: bool = False,
         timeout: float = 12 * 60 * 60,
         **kwargs: Any,
     ) -> None:
-        super().__init__(connection_id=connection_id, timeout=timeout, **kwargs)
+        super().__init__(timeout=timeout, **kwargs)
         self.baseline = baseline
         self.fail_on_rescheduled = fail_on_rescheduled
 
@@ -268,7 +297,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         from airflow_spotify_fivetran.summaries import sync_summary
 
         baseline = self._baseline()
-        connection = self.hook.get_connection_details(self.connection_id)
+        connection = self.hook.get_connection_details(self.resolve_connection_id())
         decision = sync_decision(connection, baseline=baseline, fail_on_rescheduled=self.fail_on_rescheduled)
         # The same keys as the trigger's result, so the XCom does not depend on how the task waited.
         return decision, {**sync_summary(connection), "baseline": baseline.isoformat() if baseline else None}
@@ -278,12 +307,13 @@ class FivetranSyncSensor(_FivetranWaitSensor):
 
         baseline = self._baseline()
         return FivetranSyncTrigger(
-            connection_id=self.connection_id,
+            connection_id=self.resolve_connection_id(),
             fivetran_conn_id=self.fivetran_conn_id,
             poll_interval=self.poke_interval,
             end_time=end_time.isoformat(),
             baseline=baseline.isoformat() if baseline else None,
             fail_on_rescheduled=self.fail_on_rescheduled,
+            hook_params=self.hook_params,
         )
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:

@@ -4,9 +4,10 @@ Each trigger takes the HTTP session its event loop shares (``FivetranAsyncHook``
 ``asyncio.sleep`` before each call (the task checked just before deferring), and ends with exactly one
 event. It looks a last time at ``end_time`` and then gives up with a ``timeout`` event; a look still
 unanswered one call's deadline (the hook's ``CallSettings.call_deadline``) after ``end_time`` is cut short with a
-``timeout`` event too, so retries cannot carry a trigger past its end. Over a Fivetran rate limit (a 429 the
-hook's own retries did not get past, such as the hourly setup-test budget whose ``Retry-After`` runs to many
-minutes) the trigger waits as long as Fivetran asks, up to its ``end_time``, then ends with a ``timeout``
+``timeout`` event too, so retries cannot carry a trigger past its end. ``hook_params`` (the task's, JSON
+numbers checked by ``tasks.checked_hook_params``) go to ``FivetranAsyncHook`` as they went to the task's
+hook. Over a Fivetran rate limit (a 429 the hook's own retries did not get past, such as the hourly
+setup-test budget whose ``Retry-After`` runs to many minutes) the trigger waits as long as Fivetran asks, up to its ``end_time``, then ends with a ``timeout``
 naming the limit. On any other error the hook could not retry away, or any other exception, it ends with an
 ``error`` event carrying the message. The
 hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_spotify_fivetran.tasks import checked_hook_params
 from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_event, problem_event
 from airflow_spotify_fivetran.utc import parse_utc
 
@@ -51,12 +53,14 @@ class _FivetranPollTrigger(BaseTrigger):
         fivetran_conn_id: str,
         poll_interval: float,
         end_time: str | None,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.connection_id = connection_id
         self.fivetran_conn_id = fivetran_conn_id
         self.poll_interval = float(poll_interval)
         self.end_time = end_time
+        self.hook_params = checked_hook_params(hook_params)
 
     def _kwargs(self) -> dict[str, Any]:
         return {
@@ -64,6 +68,7 @@ class _FivetranPollTrigger(BaseTrigger):
             "fivetran_conn_id": self.fivetran_conn_id,
             "poll_interval": self.poll_interval,
             "end_time": self.end_time,
+            "hook_params": dict(self.hook_params),
         }
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -133,7 +138,7 @@ class _FivetranPollTrigger(BaseTrigger):
         # worker thread: in the loop it would stall every other trigger of this triggerer.
         hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
         deadline = _parse_time(self.end_time)
-        async with hooks.FivetranAsyncHook(self.fivetran_conn_id) as hook:
+        async with hooks.FivetranAsyncHook(self.fivetran_conn_id, **self.hook_params) as hook:
             grace = hook.settings.call_deadline  # one attempt's deadline, retries excluded
             pause = self.poll_interval
             while True:
@@ -177,12 +182,14 @@ class FivetranSetupTestsTrigger(_FivetranPollTrigger):
         end_time: str | None,
         retest: bool = False,
         failures_are_final: bool = False,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             connection_id=connection_id,
             fivetran_conn_id=fivetran_conn_id,
             poll_interval=poll_interval,
             end_time=end_time,
+            hook_params=hook_params,
         )
         self.retest = retest
         self.failures_are_final = failures_are_final
@@ -222,12 +229,14 @@ class FivetranSyncTrigger(_FivetranPollTrigger):
         end_time: str | None,
         baseline: str | None,
         fail_on_rescheduled: bool = False,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             connection_id=connection_id,
             fivetran_conn_id=fivetran_conn_id,
             poll_interval=poll_interval,
             end_time=end_time,
+            hook_params=hook_params,
         )
         self.baseline = baseline
         self.fail_on_rescheduled = fail_on_rescheduled

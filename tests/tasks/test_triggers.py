@@ -32,6 +32,12 @@ from tests.tasks.sim import Sim
 
 END = "2026-01-01T01:00:00+00:00"
 BASELINE = "2026-01-01T00:00:00+00:00"
+HOOK_PARAMS: dict[str, Any] = {
+    "connect_timeout": 2.5,
+    "read_timeout": 30,
+    "max_attempts": 2,
+    "call_timeout": 40,
+}
 
 
 def setup_triggers() -> list[FivetranSetupTestsTrigger]:
@@ -43,9 +49,10 @@ def setup_triggers() -> list[FivetranSetupTestsTrigger]:
             end_time=end,
             retest=retest,
             failures_are_final=final,
+            hook_params=hook_params,
         )
-        for retest, final, end, interval in itertools.product(
-            [False, True], [False, True], [None, END], [0.5, 30]
+        for retest, final, end, interval, hook_params in itertools.product(
+            [False, True], [False, True], [None, END], [0.5, 30], [{}, HOOK_PARAMS]
         )
     ]
 
@@ -59,8 +66,11 @@ def sync_triggers() -> list[FivetranSyncTrigger]:
             end_time=end,
             baseline=baseline,
             fail_on_rescheduled=rescheduled,
+            hook_params=hook_params,
         )
-        for baseline, rescheduled, end in itertools.product([None, BASELINE], [False, True], [None, END])
+        for baseline, rescheduled, end, hook_params in itertools.product(
+            [None, BASELINE], [False, True], [None, END], [{}, {"max_attempts": 1}, HOOK_PARAMS]
+        )
     ]
 
 
