@@ -193,7 +193,7 @@ def synced(sim: Sim) -> tuple[str, datetime]:
     return conn_id, end
 
 
-def tests_wait_for_access(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
+def sensor_waits_for_access(sim: Sim) -> tuple[str, Any, Callable[[], object]]:
     accounts = [*DEMO_ACCOUNTS, NEW_ACCOUNT]
     conn_id = sim.create(
         config={"schema": "spotify_demo", "sync_mode": "SPECIFIC_ACCOUNTS", "accounts": accounts}
@@ -235,7 +235,7 @@ def operator_waits_for_its_resync(sim: Sim) -> tuple[str, Any, Callable[[], obje
 
 #: For each public task that can defer: a wait it must defer on, and what ends that wait on the Fivetran side.
 DEFERRED_WAITS: dict[type, Callable[[Sim], tuple[str, Any, Callable[[], object]]]] = {
-    FivetranSetupTestsSensor: tests_wait_for_access,
+    FivetranSetupTestsSensor: sensor_waits_for_access,
     FivetranSyncSensor: sensor_waits_for_a_sync,
     FivetranSyncOperator: operator_waits_for_its_sync,
     operators.FivetranResyncOperator: operator_waits_for_its_resync,
