@@ -49,10 +49,10 @@ test-lowest: $(LSTAMP)
 	$(LVENV)/bin/pytest -q -p no:cacheprovider -m "not e2e"
 
 # A real distributed Airflow (CeleryExecutor, two workers, PostgreSQL, Redis, triggerer) on loopback ports;
-# installs PostgreSQL and Redis with apt-get where they are missing. Bounded: SIGINT after 15 minutes.
+# installs PostgreSQL and Redis with apt-get where they are missing. Bounded: SIGINT after 25 minutes (a hang guard; it takes about 10).
 test-distributed: $(DSTAMP)
 	bash scripts/ensure-services.sh
-	timeout -s INT 900 $(DVENV)/bin/pytest -o addopts="-ra --strict-markers" -p no:cacheprovider -s tests/distributed
+	timeout -s INT 1500 $(DVENV)/bin/pytest -o addopts="-ra --strict-markers" -p no:cacheprovider -s tests/distributed
 
 test: lint pytest test-lowest test-distributed
 
