@@ -32,6 +32,7 @@ from aiohttp import web
 
 from fivetran_simulator import validation
 from fivetran_simulator.clock import iso
+from fivetran_simulator.destinations import destination
 from fivetran_simulator.faults import Fault
 from fivetran_simulator.state import ApiError, SimulatorState
 from fivetran_simulator.store import decode_cursor, encode_cursor, redact
@@ -447,6 +448,13 @@ class FivetranApi:
         validation.reload_body(call.body)
         return success(self.state.schema_config(conn), "Schema configuration has been reloaded")
 
+    def destination_details(self, call: Call) -> ApiResponse:
+        # A group and its destination map 1:1 and share the id (Fivetran's "Retrieve Destination Details").
+        group_id = call.params["destinationId"]
+        if not self.state.known_group(group_id):
+            raise ApiError(404, "NotFound_Destination", f"Destination with id '{group_id}' doesn't exist")
+        return success(destination(group_id), "Destination details retrieved successfully")
+
     def connect_card(self, call: Call) -> ApiResponse:
         assert call.body is not None
         conn = self.state.get(call.params["connectionId"])
@@ -471,5 +479,6 @@ ROUTES: tuple[Route, ...] = tuple(
         ("POST", _CONN + "/connect-card", FivetranApi.connect_card, "required"),
         ("POST", _CONN + "/schemas/reload", FivetranApi.reload_schema, "optional"),
         ("GET", "/v1/groups/{groupId}/connections", FivetranApi.list_group_connections, "none"),
+        ("GET", "/v1/destinations/{destinationId}", FivetranApi.destination_details, "none"),
     )
 )
