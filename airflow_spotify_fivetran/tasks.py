@@ -8,7 +8,6 @@ The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on firs
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import conf
 
+from airflow_spotify_fivetran.call_settings import SETTING_KINDS, expected, positive_number
 from airflow_spotify_fivetran.decisions import Verdict, next_pause, rate_limited
 from airflow_spotify_fivetran.exceptions import (
     FivetranError,
@@ -36,19 +36,9 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-#: What ``hook_params`` may set, and the kind of number each takes: the hooks' own keyword arguments
-#: (``FivetranHook``/``FivetranAsyncHook``), which win over the Airflow connection's extras.
-HOOK_PARAMS: Mapping[str, type] = {
-    "connect_timeout": float,
-    "read_timeout": float,
-    "max_attempts": int,
-    "call_timeout": float,
-}
-
-
 def checked_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]:
     """``hook_params`` as a plain dict, refused (``FivetranInputError`` naming each bad key) unless every key
-    is one of ``HOOK_PARAMS`` and every value a JSON number greater than 0 (a whole one for
+    is one of ``call_settings.SETTING_KINDS`` and every value a JSON number greater than 0 (a whole one for
     ``max_attempts``). Checked when a task or trigger is built: a DAG file with a typo fails to parse, naming
     it, and a trigger carries only JSON. ``None`` values are dropped (the connection's extra or the default
     applies)."""
@@ -62,21 +52,19 @@ def checked_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]
     problems: list[InputProblem] = []
     checked: dict[str, Any] = {}
     for key, value in hook_params.items():
-        kind = HOOK_PARAMS.get(key)
+        kind = SETTING_KINDS.get(key)
         if kind is None:
-            known = ", ".join(HOOK_PARAMS)
+            known = ", ".join(SETTING_KINDS)
             problems.append(InputProblem(f"hook_params.{key}", f"is not a hook setting (known: {known})"))
             continue
         if value is None:
             continue
-        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not number or value <= 0 or (kind is int and not float(value).is_integer()):
-            what = "a whole number" if kind is int else "a number"
-            problems.append(
-                InputProblem(f"hook_params.{key}", f"must be {what} greater than 0, got {value!r}")
-            )
+        # JSON numbers only (not "10"): the params travel into the trigger's serialized record as they are.
+        number = positive_number(value, kind) if isinstance(value, int | float) else None
+        if number is None:
+            problems.append(InputProblem(f"hook_params.{key}", f"must be {expected(kind)}, got {value!r}"))
             continue
-        checked[key] = int(value) if kind is int else value
+        checked[key] = number
     if problems:
         raise FivetranInputError(problems, what="hook_params")
     return checked

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_spotify_fivetran import __version__
+from airflow_spotify_fivetran.call_settings import SETTING_KINDS, expected, positive_number
 from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID
 from airflow_spotify_fivetran.exceptions import (
     FivetranApiError,
@@ -100,44 +101,30 @@ class CallSettings:
         """
         problems: list[InputProblem] = []
 
-        def pick(arg: Any, key: str, default: Any, kind: type) -> Any:
+        def pick(arg: Any, key: str, default: Any) -> Any:
             value = arg if arg is not None else extras.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
                 return default
             where = f"hook argument {key}" if arg is not None else f"extra of Airflow connection {conn_id!r}"
-            number = positive_number(value, kind)
+            number = positive_number(value, SETTING_KINDS[key])
             if number is None:
-                what = "a whole number" if kind is int else "a number"
                 problems.append(
-                    InputProblem(key, f"must be {what} greater than 0, got {value!r} ({where})", value)
+                    InputProblem(
+                        key, f"must be {expected(SETTING_KINDS[key])}, got {value!r} ({where})", value
+                    )
                 )
                 return default
             return number
 
         settings = cls(
-            connect_timeout=pick(connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, float),
-            read_timeout=pick(read_timeout, "read_timeout", DEFAULT_READ_TIMEOUT, float),
-            max_attempts=pick(max_attempts, "max_attempts", DEFAULT_MAX_ATTEMPTS, int),
-            call_timeout=pick(call_timeout, "call_timeout", None, float),
+            connect_timeout=pick(connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+            read_timeout=pick(read_timeout, "read_timeout", DEFAULT_READ_TIMEOUT),
+            max_attempts=pick(max_attempts, "max_attempts", DEFAULT_MAX_ATTEMPTS),
+            call_timeout=pick(call_timeout, "call_timeout", None),
         )
         if problems:
             raise FivetranInputError(problems, what=f"settings of Airflow connection {conn_id!r}")
         return settings
-
-
-def positive_number(value: Any, kind: type) -> float | int | None:
-    """``value`` as a finite number of ``kind`` greater than 0, or ``None`` (a bool is no number here)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(number) or number <= 0:
-        return None
-    if kind is int:
-        return int(number) if number.is_integer() else None
-    return number
 
 
 #: Characters of server text (an error message, a body) kept in an exception; the rest is cut, and said so.

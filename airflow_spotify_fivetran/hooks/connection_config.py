@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 from requests.utils import select_proxy
 
+from airflow_spotify_fivetran.call_settings import positive_number
 from airflow_spotify_fivetran.constants import DEFAULT_CONN_ID, DEFAULT_HOST
 from airflow_spotify_fivetran.exceptions import FivetranConfigurationError, InputProblem
-from airflow_spotify_fivetran.hooks.api import CallSettings, default_headers, positive_number
+from airflow_spotify_fivetran.hooks.api import CallSettings, default_headers
 
 #: Extras that set the hook's ``CallSettings`` (seconds, attempts); never sent as headers.
 SETTINGS_EXTRAS = ("connect_timeout", "read_timeout", "call_timeout", "max_attempts")
