@@ -64,15 +64,26 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": {
                     "connect_timeout": {
                         "label": "Connect timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "default": 10},
+                        "description": "Seconds to open a TCP connection to the API URL; more than 0.",
+                        "schema": {"type": ["number", "null"], "default": 10, "exclusiveMinimum": 0},
                     },
                     "read_timeout": {
                         "label": "Read timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "default": 60},
+                        "description": "Seconds to wait for each piece of Fivetran's answer; more than 0.",
+                        "schema": {"type": ["number", "null"], "default": 60, "exclusiveMinimum": 0},
+                    },
+                    "call_timeout": {
+                        "label": "Call timeout (seconds)",
+                        "description": (
+                            "Seconds one attempt may take as a whole (connect, send, read all of the answer); "
+                            "more than 0. Empty: the connect and read timeouts added up."
+                        ),
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
                     },
                     "max_attempts": {
                         "label": "Attempts per call (retries on 429, 5xx, network errors)",
-                        "schema": {"type": ["integer", "null"], "default": 5},
+                        "description": "Attempts per call, the first included; 1 means no retry.",
+                        "schema": {"type": ["integer", "null"], "default": 5, "minimum": 1},
                     },
                 },
             }

@@ -53,6 +53,7 @@ from airflow_spotify_fivetran.hooks.api import (
     decode_body,
     envelope_data,
     no_answer,
+    path_segment,
     read_answer,
 )
 from airflow_spotify_fivetran.hooks.connection_config import ConnectionConfig, read_connection
@@ -417,6 +418,14 @@ class FivetranHook(HttpHook):
         """``GET /v1/connections/{id}``; raises ``FivetranNotFoundError`` for an unknown id."""
         return self._connection("GET", connection_path(connection_id))
 
+    def get_destination(self, group_id: str) -> dict[str, Any]:
+        """``GET /v1/destinations/{id}``: the group's destination (``service``, ``region``, ``config``...), as
+        Fivetran answers it. A group's destination id is the group id (they map 1:1). Its ``config`` may hold
+        masked credentials: read the fields you need, never log it whole.
+        """
+        path = f"/v1/destinations/{path_segment(group_id, 'group_id')}"
+        return self._data("GET", path)
+
     def list_connections(
         self, *, group_id: str | None = None, schema: str | None = None, page_size: int = 100
     ) -> Iterator[Connection]:
@@ -552,11 +561,38 @@ class FivetranHook(HttpHook):
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Airflow's "Test" button: one list call with the stored key and secret."""
+        """Airflow's "Test" button (and ``airflow connections test``): one list call with the stored key
+        and secret. Each message names the API URL called and what to check; none names the connection id,
+        which for the Test button is a temporary one the person never typed."""
+        try:
+            host = self._read_connection().base_url
+        except FivetranInputError as exc:
+            # The problems name the field; the connection id they quote is the Test button's temporary one.
+            conn = f"Airflow connection {self.fivetran_conn_id!r}"
+            problems = "; ".join(str(p).replace(conn, "this connection") for p in exc.problems)
+            return False, f"The connection's fields cannot be used: {problems}"
         try:
             self._data("GET", CONNECTIONS_PATH, params={"limit": 1})
-        except FivetranError as exc:
-            return False, str(exc)
+        except FivetranApiError as exc:
+            if exc.status in (401, 403):
+                return False, (
+                    f"{host} answered {exc.status}: check that the API key (login) and API secret "
+                    "(password) are a pair from the same Fivetran account, with access to connections"
+                )
+            return False, (
+                f"{host} answered {exc.status} {exc.code or 'error'}: check that the API URL (host) is "
+                f"Fivetran's API (https://api.fivetran.com unless a proxy stands in). {exc.api_message or ''}"
+            ).rstrip()
+        except FivetranResponseError as exc:
+            return False, (
+                f"{host} did not answer like Fivetran's API ({exc}): check that the API URL (host) is "
+                "Fivetran's API"
+            )
+        except FivetranError as exc:  # no usable answer: refused, dropped or timed out
+            return False, (
+                f"No answer from {host} ({exc}): check the API URL (host), the network and any proxy, and "
+                "the connect and read timeouts"
+            )
         return True, "Fivetran accepted the API key and secret"
 
 

@@ -82,6 +82,7 @@ def test_provider_info_validates_against_airflows_schema() -> None:
     assert set(info["connection-types"][0]["conn-fields"]) == {
         "connect_timeout",
         "read_timeout",
+        "call_timeout",
         "max_attempts",
     }
 
