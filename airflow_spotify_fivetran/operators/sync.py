@@ -27,6 +27,7 @@ from airflow_spotify_fivetran.tasks import (
 )
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 
@@ -131,19 +132,40 @@ class RequestThenWaitOperator(ConnectionTargetMixin, BaseOperator):
         if decision.failed:
             raise FivetranSyncFailedError(decision.reason)
         self.log.info("%s", decision.reason)
+        self._describe_asset_events(context, result)
         return result
 
     def execute_complete(
         self, context: Context, event: Any = None, connection_id: str | None = None
     ) -> dict[str, Any]:
         """Resume after the trigger: validate the event; succeed or fail with its message."""
-        return resume(
+        result = resume(
             context,
             event,
             connection_id=connection_id or self.connection_id,
             on_failure=lambda message, _event: FivetranSyncFailedError(message),
             log=self.log,
         )
+        self._describe_asset_events(context, result)
+        return result
+
+    def _describe_asset_events(self, context: Context, result: Mapping[str, Any]) -> None:
+        """Put the finished sync's facts on the event of each asset in ``outlets`` (Airflow emits the
+        events when the task succeeds; a DAG scheduled on the asset reads them in ``triggering_asset_events``).
+        """
+        from airflow.sdk import Asset
+
+        facts = {"connection_id": result.get("connection_id"), "succeeded_at": result.get("succeeded_at")}
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset):
+                context["outlet_events"][outlet].extra.update(facts)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage (called by its provider, when installed and enabled, after the task succeeded): the
+        Spotify Ads ad accounts' reports as inputs, their destination tables as outputs (``lineage``)."""
+        from airflow_spotify_fivetran.lineage import operator_lineage
+
+        return operator_lineage(self)
 
 
 class FivetranSyncOperator(RequestThenWaitOperator):

@@ -24,7 +24,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranSyncFailedError,
     InputProblem,
 )
-from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
+from airflow_spotify_fivetran.links import FivetranConnectCardLink, FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.tasks import (
     ConnectionTargetMixin,
     checked_hook_params,
@@ -36,6 +36,7 @@ from airflow_spotify_fivetran.tasks import (
 from airflow_spotify_fivetran.utc import as_utc, parse_utc
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
@@ -164,6 +165,8 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         ``group_id`` and ``schema`` (templated) to find it with one filtered list call.
     :param retest_on_poke: re-run the setup tests (``POST .../test``) on each poke instead of reading them.
     :param wait_for_connect_card: keep waiting while tests fail, for a person to authorise in the card.
+    :param connect_card_uri: the Connect Card's URI (templated; e.g. ``card.output["connect_card_uri"]``):
+        shown as this task's "Fivetran Connect Card" link, where the person waited for looks for it.
     :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks (also the trigger's poll interval).
     :param timeout: seconds before the wait fails (default one hour).
@@ -174,16 +177,26 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         schedule is also pushed under the XCom key ``schedule``.
     """
 
+    template_fields: Sequence[str] = (*_FivetranWaitSensor.template_fields, "connect_card_uri")
+    operator_extra_links = (FivetranConnectionLink(), FivetranConnectCardLink())
+
     def __init__(
         self,
         *,
         retest_on_poke: bool = False,
         wait_for_connect_card: bool = False,
+        connect_card_uri: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.retest_on_poke = retest_on_poke
         self.wait_for_connect_card = wait_for_connect_card
+        self.connect_card_uri = connect_card_uri
+
+    def _prepare(self, context: Context) -> None:
+        if self.connect_card_uri:
+            FivetranConnectCardLink.persist(context, str(self.connect_card_uri))
+            self.log.info("Open the Connect Card from this task's %r link", FivetranConnectCardLink.name)
 
     @property
     def failures_are_final(self) -> bool:
@@ -318,3 +331,10 @@ class FivetranSyncSensor(_FivetranWaitSensor):
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
         return FivetranSyncFailedError(f"Connection {self.connection_id}: {message}")
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage (called by its provider, when installed and enabled, after the sync was seen): the
+        Spotify Ads ad accounts' reports as inputs, their destination tables as outputs (``lineage``)."""
+        from airflow_spotify_fivetran.lineage import operator_lineage
+
+        return operator_lineage(self)

@@ -21,7 +21,13 @@ from tests.helpers.processes import DAGS_FOLDER, airflow_env
 from tests.limits import HANG_GUARD
 
 EXAMPLE_DAG_FILES = sorted(DAGS_FOLDER.glob("*.py"))
-EXPECTED_DAG_IDS = {"spotify_ads_connect_card", "spotify_ads_fleet", "spotify_ads_provisioning"}
+EXPECTED_DAG_IDS = {
+    "spotify_ads_connect_card",
+    "spotify_ads_downstream",
+    "spotify_ads_fleet",
+    "spotify_ads_provisioning",
+    "spotify_ads_sync",
+}
 
 # Runs in the subprocess: fills a DagBag from the example folder with every warning recorded, every file
 # opened noted (audit hook), and reports what the parse imported, as JSON on the last line of stdout.
@@ -124,6 +130,7 @@ def test_every_example_dag_survives_serialization(parse_report: dict[str, Any]) 
         "validate_spec",
     ]
     assert parse_report["tasks"]["spotify_ads_provisioning"] == [
+        "check_inputs",
         "create_connection",
         "schedule_and_unpause",
         "wait_for_setup_tests",
