@@ -16,12 +16,62 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, task
 
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator, FivetranSetScheduleOperator
 from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
+
+#: The embedded simulator's group and demo ad accounts (``fivetran_simulator.defaults``; a test checks they
+#: match), so the first click on "Trigger" works against ``fivetran-simulator``.
+DEMO_GROUP_ID = "demo_warehouse"
+DEMO_ACCOUNTS = ("demo-ad-account-1", "demo-ad-account-2")
+#: Daily (minutes): the schedule task sets it, and the first task checks the daily hour with it.
+SYNC_FREQUENCY = 1440
+#: Fivetran's daily sync runs on a whole hour: the trigger form offers the 24 of them.
+WHOLE_HOURS = [f"{hour:02d}:00" for hour in range(24)]
+SCHEMA_PATTERN = "^[a-z_][a-z0-9_]{0,62}$"
+SCHEMA_RULE = (
+    "Destination schema the connection writes to, fixed once created: lowercase letters, digits and "
+    "underscores, not starting with a digit, at most 63 characters. A re-run finds the connection by it."
+)
+TIME_ZONE_PATTERN = "^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$"
+TIME_ZONE_RULE = (
+    "IANA time zone of daily_sync_time, such as UTC or Europe/Berlin. A zone whose offset is not a whole "
+    "number of hours (Asia/Kolkata) is refused by the first task: Fivetran stores a whole UTC hour."
+)
+
+#: The seed request's shape; values come from params, secrets from the Airflow connection.
+CONNECTION = {
+    "group_id": "{{ params.group_id }}",
+    "service": "spotify_ads",
+    "paused": True,  # created paused: no sync before it is tested and scheduled
+    "run_setup_tests": True,
+    "sync_frequency": SYNC_FREQUENCY,
+    "config": {
+        "schema": "{{ params.schema }}",
+        "sync_mode": "SPECIFIC_ACCOUNTS",
+        "accounts": "{{ params.accounts }}",
+        "timeframe_months": "TWELVE",
+        "report_list": [
+            {
+                "table": "campaign_daily",
+                "dimension": "CAMPAIGN",
+                "granularity": "DAY",
+                "fields": ["IMPRESSIONS", "CLICKS", "SPEND", "REACH"],
+            },
+            {
+                "table": "ad_hourly",
+                "dimension": "AD",
+                "granularity": "HOUR",
+                "fields": ["IMPRESSIONS", "STREAMS", "LISTENERS"],
+            },
+        ],
+    },
+}
+
 
 with DAG(
     dag_id="spotify_ads_provisioning",
@@ -38,44 +88,62 @@ with DAG(
     render_template_as_native_obj=True,  # lists and numbers from params stay lists and numbers
     tags=["fivetran", "spotify_ads", "example"],
     params={
-        "group_id": Param("group_demo", type="string", description="Fivetran group (destination) id"),
-        "schema": Param("spotify_ads", type="string", pattern="^[a-z_][a-z0-9_]*$"),
-        "accounts": Param(["act-demo-1", "act-demo-2"], type="array", description="Spotify ad account ids"),
-        "daily_sync_time": Param("06:00", type="string", description="Daily sync hour, HH:00"),
-        "time_zone": Param("UTC", type="string", description="IANA time zone of daily_sync_time"),
-        "spotify_conn_id": Param("spotify_ads_credentials", type="string"),
+        "group_id": Param(
+            DEMO_GROUP_ID,
+            type="string",
+            minLength=1,
+            description="Fivetran group (destination) id; the default is the embedded simulator's group",
+        ),
+        "schema": Param(
+            "spotify_ads",
+            type="string",
+            pattern=SCHEMA_PATTERN,
+            description=SCHEMA_RULE,
+        ),
+        "accounts": Param(
+            list(DEMO_ACCOUNTS),
+            type="array",
+            minItems=1,
+            items={"type": "string", "minLength": 1},
+            description=(
+                "Spotify ad account ids to sync, at least one (the connection syncs only these); the "
+                "defaults are the embedded simulator's demo accounts"
+            ),
+        ),
+        "daily_sync_time": Param(
+            "06:00",
+            type="string",
+            enum=WHOLE_HOURS,
+            description="Hour of the daily sync, local to time_zone: Fivetran syncs daily on whole hours",
+        ),
+        "time_zone": Param("UTC", type="string", pattern=TIME_ZONE_PATTERN, description=TIME_ZONE_RULE),
+        "spotify_conn_id": Param(
+            "spotify_ads_credentials",
+            type="string",
+            minLength=1,
+            description=(
+                "Airflow connection holding the Spotify client id (login), client secret (password) and "
+                "refresh_token (extra)"
+            ),
+        ),
     },
 ) as dag:
+
+    @task(task_id="check_inputs", retries=0)  # a wrong input does not fix itself
+    def check_inputs(connection: dict[str, Any], daily_sync_time: str, time_zone: str) -> None:
+        """Every input checked by the package's models before anything is created; a bad one fails here,
+        naming its field."""
+        from airflow_spotify_fivetran.models import NewSpotifyAdsConnection, to_fivetran_daily_sync_time
+
+        utc_hour = to_fivetran_daily_sync_time(daily_sync_time, time_zone)
+        daily = {"sync_frequency": SYNC_FREQUENCY, "daily_sync_time": utc_hour}
+        NewSpotifyAdsConnection.from_api_dict({**connection, **daily})
+
+    checked = check_inputs(CONNECTION, "{{ params.daily_sync_time }}", "{{ params.time_zone }}")
+
     create = FivetranCreateConnectionOperator(
         task_id="create_connection",
-        # The seed request's shape; values come from params, secrets from the Airflow connection.
-        connection={
-            "group_id": "{{ params.group_id }}",
-            "service": "spotify_ads",
-            "paused": True,  # created paused: no sync before it is tested and scheduled
-            "run_setup_tests": True,
-            "sync_frequency": 1440,
-            "config": {
-                "schema": "{{ params.schema }}",
-                "sync_mode": "SPECIFIC_ACCOUNTS",
-                "accounts": "{{ params.accounts }}",
-                "timeframe_months": "TWELVE",
-                "report_list": [
-                    {
-                        "table": "campaign_daily",
-                        "dimension": "CAMPAIGN",
-                        "granularity": "DAY",
-                        "fields": ["IMPRESSIONS", "CLICKS", "SPEND", "REACH"],
-                    },
-                    {
-                        "table": "ad_hourly",
-                        "dimension": "AD",
-                        "granularity": "HOUR",
-                        "fields": ["IMPRESSIONS", "STREAMS", "LISTENERS"],
-                    },
-                ],
-            },
-        },
+        connection=CONNECTION,
         spotify_conn_id="{{ params.spotify_conn_id }}",
         # `paused` is only how the connection starts; the last task owns it from then on.
         ignore_drift_in=["paused"],
@@ -95,11 +163,11 @@ with DAG(
     schedule = FivetranSetScheduleOperator(
         task_id="schedule_and_unpause",
         connection_id=create.output,
-        sync_frequency=1440,
+        sync_frequency=SYNC_FREQUENCY,
         daily_sync_time="{{ params.daily_sync_time }}",
         time_zone="{{ params.time_zone }}",
         paused=False,
         current_schedule=wait.output["schedule"],  # as the wait just read it: saves a call
     )
 
-    create >> wait >> schedule
+    checked >> create >> wait >> schedule

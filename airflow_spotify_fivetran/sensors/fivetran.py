@@ -165,8 +165,9 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         ``group_id`` and ``schema`` (templated) to find it with one filtered list call.
     :param retest_on_poke: re-run the setup tests (``POST .../test``) on each poke instead of reading them.
     :param wait_for_connect_card: keep waiting while tests fail, for a person to authorise in the card.
-    :param connect_card_uri: the Connect Card's URI (templated; e.g. ``card.output["connect_card_uri"]``):
-        shown as this task's "Fivetran Connect Card" link, where the person waited for looks for it.
+    :param connect_card_uri: the Connect Card's URI, shown as this task's "Fivetran Connect Card" link: the
+        task people watch while the card waits for them (templated; e.g.
+        ``"{{ ti.xcom_pull(task_ids='connect_card')['connect_card_uri'] }}"``).
     :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks (also the trigger's poll interval).
     :param timeout: seconds before the wait fails (default one hour).
@@ -178,7 +179,8 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     """
 
     template_fields: Sequence[str] = (*_FivetranWaitSensor.template_fields, "connect_card_uri")
-    operator_extra_links = (FivetranConnectionLink(), FivetranConnectCardLink())
+    # The base class's links are inferred as one link's tuple; this sensor shows two.
+    operator_extra_links = (FivetranConnectionLink(), FivetranConnectCardLink())  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -197,6 +199,10 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         if self.connect_card_uri:
             FivetranConnectCardLink.persist(context, str(self.connect_card_uri))
             self.log.info("Open the Connect Card from this task's %r link", FivetranConnectCardLink.name)
+
+    def execute_complete(self, context: Context, event: Any = None, connection_id: str | None = None) -> Any:
+        self._prepare(context)  # the resumed task is a new instance: its link is set again
+        return super().execute_complete(context, event, connection_id)
 
     @property
     def failures_are_final(self) -> bool:

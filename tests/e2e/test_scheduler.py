@@ -153,7 +153,7 @@ def provision(
 
         def finished() -> dict[tuple[str, int], str | None] | None:
             states = cluster.home.task_states(DAG_ID, run_id)
-            done = len(states) == 3 and all(s in TERMINAL for s in states.values())
+            done = len(states) == 4 and all(s in TERMINAL for s in states.values())
             return states if done else None
 
         states = wait_until(finished, timeout=HANG_GUARD, what=f"{run_id} to finish")
@@ -189,6 +189,7 @@ def assert_provisioned(
     cluster: Cluster, states: dict[tuple[str, int], str | None], run_id: str, schema: str
 ) -> Any:
     assert states == {
+        ("check_inputs", -1): "success",
         ("create_connection", -1): "success",
         (WAIT_TASK, -1): "success",
         ("schedule_and_unpause", -1): "success",
