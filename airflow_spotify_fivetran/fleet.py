@@ -44,6 +44,7 @@ the same group (Fivetran allows one; the second would silently adopt the first),
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -513,3 +514,12 @@ def summarize_plan(entries: Iterable[FleetEntry]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]
     )
+
+
+def log_plan(entries: Iterable[FleetEntry], source: str, logger: logging.Logger | None = None) -> None:
+    """Write the plan table to the task log, a line per entry, where people read it (not only in the XCom)."""
+    entries = list(entries)
+    out = logger or logging.getLogger(__name__)
+    out.info("Fleet spec %s: %d connections", source, len(entries))
+    for line in summarize_plan(entries).splitlines():
+        out.info("%s", line)

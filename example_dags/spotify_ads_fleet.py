@@ -65,6 +65,10 @@ RETRIES = int(os.environ.get("SPOTIFY_ADS_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("SPOTIFY_ADS_RETRY_DELAY", "60")))
 
 
+#: How each mapped task instance is labelled in the UI: its entry's name in the spec, the same on all three
+#: tasks (instance i of each task is entry i of validate_spec's plan).
+ENTRY_NAME = "{{ ti.xcom_pull(task_ids='validate_spec')[ti.map_index]['name'] }}"
+
 #: The schedule task's arguments an entry may set (see ``airflow_spotify_fivetran.fleet``).
 SCHEDULE_KEYS = ("sync_frequency", "daily_sync_time", "time_zone", "schedule_type", "paused")
 
@@ -100,7 +104,7 @@ with DAG(
     @task(task_id="validate_spec")
     def validate_spec(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Read and validate the whole spec; return one JSON entry per connection (no secrets)."""
-        from airflow_spotify_fivetran.fleet import load_fleet_spec, plan_fleet, summarize_plan
+        from airflow_spotify_fivetran.fleet import load_fleet_spec, log_plan, plan_fleet
         from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
 
         path = Path(str((params or {}).get("spec_path") or SPEC_FILE))
@@ -111,7 +115,7 @@ with DAG(
             spotify_auth_from_connection(conn_id)  # raises without revealing any value
 
         entries = plan_fleet(load_fleet_spec(path), check_connection=check_connection)
-        print(f"Fleet spec {path}: {len(entries)} connections\n{summarize_plan(entries)}")
+        log_plan(entries, str(path))
         return [entry.to_dict() for entry in entries]
 
     @task_group(group_id="provision")
@@ -134,7 +138,7 @@ with DAG(
             ignore_drift_in=["paused"],
             on_drift="update",
             max_active_tis_per_dag=FLEET_PARALLELISM,
-            map_index_template="{{ task.connection['config']['schema'] }}",
+            map_index_template=ENTRY_NAME,
         )
         connection_id: Any = create.output  # the connection's id, pulled from XCom when a task runs
         wait = FivetranSetupTestsSensor(
@@ -145,7 +149,7 @@ with DAG(
             poke_interval=float(os.environ.get("SPOTIFY_ADS_POKE_INTERVAL", "30")),
             timeout=60 * 60,
             # No max_active_tis_per_dag: a deferred wait would hold its slot (see the module's docstring).
-            map_index_template="{{ task.connection_id }}",
+            map_index_template=ENTRY_NAME,
         )
         setup: Any = wait.output  # the wait's result, holding the schedule it saw
         FivetranSetScheduleOperator(
@@ -158,7 +162,7 @@ with DAG(
             paused=paused,
             current_schedule=setup["schedule"],  # as the wait just read it: saves a call
             max_active_tis_per_dag=FLEET_PARALLELISM,
-            map_index_template="{{ task.connection_id }}",
+            map_index_template=ENTRY_NAME,
         )
 
     provision.expand_kwargs(validate_spec().map(provision_kwargs))

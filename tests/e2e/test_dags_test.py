@@ -180,12 +180,14 @@ def test_fleet_dag_provisions_every_entry_then_a_rerun_changes_nothing(
         ), schema
     log = sim.control.requests()
     assert sorted(created_ids(log)) == sorted(c["id"] for c in held.values())
-    # Mapped instances are labelled with the entry's schema in the UI.
-    labels = home.query(
-        "SELECT rendered_map_index FROM task_instance WHERE task_id = 'provision.create_connection' "
-        "ORDER BY map_index"
-    )
-    assert [label for (label,) in labels] == list(expected)
+    # Mapped instances are labelled with the entry's name in the UI, the same on each task of an entry.
+    names = [e.name for e in plan_fleet(load_fleet_spec(DAGS_FOLDER / "spotify_ads_fleet.yaml"))]
+    for task in ("create_connection", "wait_for_setup_tests", "schedule_and_unpause"):
+        labels = home.query(
+            "SELECT rendered_map_index FROM task_instance WHERE task_id = ? ORDER BY map_index",
+            (f"provision.{task}",),
+        )
+        assert [label for (label,) in labels] == names, task
 
     seen = max(e["seq"] for e in log)
     second = home.dags_test("spotify_ads_fleet")
