@@ -12,8 +12,10 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Asset, task
 
-#: The asset ``spotify_ads_sync`` declares as its sync task's outlet (by name: that DAG owns its definition).
-SPOTIFY_ADS_LANDED = Asset.ref(name="spotify_ads_demo_warehouse")
+#: The asset ``spotify_ads_sync`` declares as its sync task's outlet: the same name and URI. (Scheduling on
+#: ``Asset.ref(name=...)`` also starts this DAG, but Airflow 3.3 then links no event to the run, so the
+#: task would not see the sync's facts.)
+SPOTIFY_ADS_LANDED = Asset(name="spotify_ads_demo_warehouse", uri="fivetran://demo_warehouse/spotify_ads")
 
 with DAG(
     dag_id="spotify_ads_downstream",

@@ -19,7 +19,7 @@ from airflow.sdk import DAG, Asset, Param
 from airflow_spotify_fivetran.operators import FivetranSyncOperator
 
 #: What this DAG produces: the Spotify Ads tables of schema ``spotify_ads`` in group ``demo_warehouse``.
-#: A DAG scheduled on it names it with ``Asset.ref(name=SPOTIFY_ADS_ASSET.name)`` or the same ``Asset``.
+#: A DAG scheduled on it (``spotify_ads_downstream``) declares the same ``Asset``: name and URI.
 SPOTIFY_ADS_ASSET = Asset(name="spotify_ads_demo_warehouse", uri="fivetran://demo_warehouse/spotify_ads")
 
 with DAG(
