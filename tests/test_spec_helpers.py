@@ -123,3 +123,24 @@ def test_paths_and_exchanges() -> None:
         "response_body": {"code": "NotFound", "message": "No endpoint"},
     }
     assert exchange_errors(unknown) == []
+
+
+def test_an_endpoint_documented_outside_the_vendored_spec_is_checked_by_its_documented_fields() -> None:
+    path = "/v1/destinations/{destinationId}"
+    data = {"id": "g", "group_id": "g", "service": "postgres_warehouse", "region": "GCP_US_EAST4"}
+    answer = {
+        "method": "GET",
+        "path": "/v1/destinations/g",
+        "path_template": path,
+        "fault": None,
+        "status": 200,
+    }
+    complete = {**data, "setup_status": "connected", "config": {}}
+
+    assert exchange_errors({**answer, "response_body": {"code": "Success", "data": complete}}) == []
+    assert exchange_errors({**answer, "response_body": {"code": "Success", "data": data}}) == [
+        f"GET {path} -> 200: data lacks 'setup_status'",
+        f"GET {path} -> 200: data lacks 'config'",
+    ]
+    missing = {**answer, "status": 404, "response_body": {"code": "NotFound", "message": "No destination"}}
+    assert exchange_errors(missing) == []
