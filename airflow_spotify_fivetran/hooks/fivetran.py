@@ -67,6 +67,7 @@ from airflow_spotify_fivetran.models import (
     ConnectionUpdate,
     NewSpotifyAdsConnection,
 )
+from airflow_spotify_fivetran.spend import ApiSpend
 
 
 class _DeadlinePassed(Exception):
@@ -141,6 +142,8 @@ class FivetranHook(HttpHook):
         self._session: requests.Session | None = None
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
+        #: Requests this hook sent (answered, refused or lost) and how many were retries.
+        self.spend = ApiSpend()
 
     # -- session: built once per hook ------------------------------------------------------------------
 
@@ -267,6 +270,7 @@ class FivetranHook(HttpHook):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        self.spend.count(attempt)
         status, body, headers = self._send(method, path, json=json, params=params, attempt=attempt)
         return read_answer(
             status=status,

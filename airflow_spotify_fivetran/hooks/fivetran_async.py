@@ -42,6 +42,7 @@ from airflow_spotify_fivetran.hooks.retry import AttemptMemory, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import amask_value, secret_values
 from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
 from airflow_spotify_fivetran.models import Connection
+from airflow_spotify_fivetran.spend import ApiSpend
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class FivetranAsyncHook(HttpAsyncHook):
         self._connection_config: ConnectionConfig | None = None
         self._context: SessionContext | None = None
         self._lease: Lease | None = None
+        #: Requests this hook sent (answered, refused or lost) and how many were retries.
+        self.spend = ApiSpend()
 
     async def _read_connection(self) -> ConnectionConfig:
         """The Airflow connection, read once, as ``FivetranHook`` reads it (``read_connection``)."""
@@ -208,6 +211,7 @@ class FivetranAsyncHook(HttpAsyncHook):
         assert shared is not None  # taken with the lease
         loop = asyncio.get_running_loop()
         started = loop.time()
+        self.spend.count(attempt)
         try:
             async with client.request(
                 method, path.lstrip("/"), json=json, allow_redirects=False, proxy=shared.proxy
