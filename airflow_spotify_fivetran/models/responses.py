@@ -309,9 +309,15 @@ class ConnectCardAnswer(AnswerModel):
     connect_card_config: ConnectCardConfigAnswer | None = None
 
 
+#: The keys a list page's cursor is found under, in order of preference: the spec's ``next_cursor``, then
+#: the ``nextCursor`` of Fivetran's own documentation example (``tests/contract/answers/SOURCES.md``).
+CURSOR_KEYS = ("next_cursor", "nextCursor")
+
+
 class ConnectionPage(AnswerModel):
     """The ``data`` of a list call: ``items`` and ``next_cursor`` (absent, ``null`` or ``""`` on the last
-    page: all read as ``None``)."""
+    page: all read as ``None``). The cursor is read from ``next_cursor`` or, when that holds none, from
+    ``nextCursor`` (:data:`CURSOR_KEYS`): reading only one would end a listing after its first page."""
 
     items: Annotated[list[Connection], BeforeValidator(_none_as_empty_list)] = []
     next_cursor: Annotated[str | None, BeforeValidator(_blank_as_none)] = None
@@ -324,19 +330,19 @@ class ConnectionPage(AnswerModel):
         Raises:
             FivetranResponseError: ``data`` is not an object, ``items`` is not an array (a page without one
                 would silently end a listing), an item is not a usable ``Connection`` (the message is that
-                of ``Connection.from_api``), or ``next_cursor`` is neither a string nor empty.
+                of ``Connection.from_api``), or the cursor is neither a string nor empty.
         """
         if not isinstance(data, Mapping):
             return super().from_api(data, method=method, path=path)  # its "expected a JSON object" error
         items = data.get("items")
         if not isinstance(items, list):
             raise FivetranResponseError("list answer has no 'items' array", method=method, path=path)
-        cursor = data.get("next_cursor")
-        if not cursor:  # absent, null, "" (or another empty value): the last page
+        key, cursor = next(((k, data[k]) for k in CURSOR_KEYS if data.get(k)), (CURSOR_KEYS[0], None))
+        if not cursor:  # absent, null, "" (or another empty value) under every key: the last page
             cursor = None
         elif not isinstance(cursor, str):
             raise FivetranResponseError(
-                f"list answer has a next_cursor that is not a string: {cursor!r}", method=method, path=path
+                f"list answer has a {key} that is not a string: {cursor!r}", method=method, path=path
             )
         return cls(
             items=[Connection.from_api(item, method=method, path=path) for item in items], next_cursor=cursor
