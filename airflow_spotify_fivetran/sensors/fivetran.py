@@ -96,11 +96,19 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
     def _prepare(self, context: Context) -> None:
         """Run at the start of every ``execute`` (each reschedule runs it again)."""
 
+    def _listed_result(self) -> dict[str, Any] | None:
+        """The task's result when a state read upstream already says the wait is over (no call), else None."""
+        return None
+
     # -- the two ways of waiting ------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
         connection_id = self.resolve_connection_id()
         FivetranConnectionLink.persist(context, dashboard_url(connection_id))
         self._prepare(context)
+        listed = self._listed_result()
+        if listed is not None:
+            self._on_done(context, listed)
+            return listed
         if not self.deferrable:
             return super().execute(context)
         decision, result = look(self._check)
@@ -168,6 +176,11 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     :param connect_card_uri: the Connect Card's URI, shown as this task's "Fivetran Connect Card" link: the
         task people watch while the card waits for them (templated; e.g.
         ``"{{ ti.xcom_pull(task_ids='connect_card')['connect_card_uri'] }}"``).
+    :param listed: the connection's state as a list call upstream read it (``inventory.listed_state``,
+        templated; the fleet DAG's first task reads each group once): when it is this connection and says
+        ``connected``, the task succeeds at once with that state as its result, without a call. Otherwise
+        (``None``, "absent", another connection, not connected) it waits as without it. Pass it only when no
+        task in between re-runs the setup tests or changes the schedule (the fleet's create does neither).
     :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks (also the trigger's poll interval).
     :param timeout: seconds before the wait fails (default one hour).
@@ -178,7 +191,7 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         schedule is also pushed under the XCom key ``schedule``.
     """
 
-    template_fields: Sequence[str] = (*_FivetranWaitSensor.template_fields, "connect_card_uri")
+    template_fields: Sequence[str] = (*_FivetranWaitSensor.template_fields, "connect_card_uri", "listed")
     # The base class's links are inferred as one link's tuple; this sensor shows two.
     operator_extra_links = (FivetranConnectionLink(), FivetranConnectCardLink())  # type: ignore[assignment]
 
@@ -188,12 +201,14 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         retest_on_poke: bool = False,
         wait_for_connect_card: bool = False,
         connect_card_uri: str | None = None,
+        listed: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.retest_on_poke = retest_on_poke
         self.wait_for_connect_card = wait_for_connect_card
         self.connect_card_uri = connect_card_uri
+        self.listed = listed
 
     def _prepare(self, context: Context) -> None:
         if self.connect_card_uri:
@@ -207,6 +222,25 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
     @property
     def failures_are_final(self) -> bool:
         return not (self.retest_on_poke or self.wait_for_connect_card)
+
+    def _listed_result(self) -> dict[str, Any] | None:
+        from airflow_spotify_fivetran.decisions import setup_decision
+        from airflow_spotify_fivetran.inventory import listed_connection
+        from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
+
+        if self.listed is None:
+            return None
+        connection = listed_connection(self.listed)
+        if connection is None or connection.id != self.resolve_connection_id():
+            return None
+        if not setup_decision(connection, failures_are_final=self.failures_are_final).done:
+            return None
+        self.log.info(
+            "Setup tests of %s passed, as listed upstream (setup_state connected): no call\n%s",
+            connection.id,
+            setup_tests_table(connection.setup_tests or ()),
+        )
+        return setup_summary(connection)
 
     def _check(self) -> tuple[Decision, dict[str, Any]]:
         from airflow_spotify_fivetran.decisions import setup_decision
