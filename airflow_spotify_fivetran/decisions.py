@@ -18,6 +18,7 @@ Sync: a paused connection does not sync, so the wait fails, except while a sync 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -177,3 +178,70 @@ def rate_limited(retry_after: float | None, message: str) -> Decision:
 def next_pause(decision: Decision, poll_interval: float) -> float:
     """Seconds a wait sleeps before its next look: its poll interval, or longer when Fivetran asked."""
     return max(decision.retry_after or 0.0, poll_interval)
+
+
+#: The longest gap between two re-tests of one wait (``retest_due``): ten minutes. Re-testing sooner spends
+#: Fivetran's setup-test budget (250 a minute, 2,500 an hour per account) on access that rarely comes within
+#: seconds; later would keep a person who just granted access waiting noticeably.
+RETEST_MAX_GAP = 600.0
+
+
+def retest_moments_until(elapsed: float, poll_interval: float, max_gap: float = RETEST_MAX_GAP) -> int:
+    """How many re-test moments of a wait lie at or before ``elapsed`` seconds after its start.
+
+    The moments: the start itself (the task's own check), then gaps of ``poll_interval``, twice that, four
+    times... each gap at most ``max_gap`` (and never shorter than ``poll_interval``): 0, 30, 90, 210, 450, 930,
+    1530, 2130... for 30 s. Negative ``elapsed``: none.
+    """
+    if elapsed < 0:
+        return 0
+    interval = max(poll_interval, 1e-3)
+    count, moment, gap = 1, 0.0, interval
+    while gap < max_gap:  # the doubling part: at most ~20 steps, whatever the interval
+        if moment + gap > elapsed:
+            return count
+        moment += gap
+        count += 1
+        gap *= 2
+    gap = max(interval, max_gap)
+    return count + int((elapsed - moment) // gap)
+
+
+def retest_due(
+    start: datetime,
+    previous: datetime | None,
+    now: datetime,
+    poll_interval: float,
+    max_gap: float = RETEST_MAX_GAP,
+) -> bool:
+    """Whether a wait that re-runs setup tests (``retest_on_poke``) re-tests at this look.
+
+    Due when a re-test moment (``retest_moments_until``: the start, then gaps doubling from the poll
+    interval up to ``max_gap``) lies after the ``previous`` look and at or before ``now``. Stateless: a
+    trigger rebuilt after a triggerer restart, knowing only the wait's start, keeps the same schedule; it
+    has no previous look (``None``), so its first look re-tests once if any moment has passed.
+    """
+    since = (as_utc(now) - as_utc(start)).total_seconds()
+    reached = retest_moments_until(since, poll_interval, max_gap)
+    if previous is None:
+        return reached > 0
+    before = (as_utc(previous) - as_utc(start)).total_seconds()
+    return reached > retest_moments_until(before, poll_interval, max_gap)
+
+
+def retest_due_at_poke(poke: int, poll_interval: float, max_gap: float = RETEST_MAX_GAP) -> bool:
+    """``retest_due`` counted in pokes, for the worker-side waits: the ``poke``-th poke of a try (0 = the
+    first) re-tests when it is a re-test moment of the schedule measured in poll intervals (0, 1, 3, 7, 15...,
+    gaps capped at ``max_gap`` worth of intervals). Pokes come at least a poll interval apart, so the real
+    gaps are at least the scheduled ones, and no moment is skipped or re-tested twice however late a poke
+    runs (a time window of a rescheduled poke, which knows no previous poke, could do either)."""
+    if poke <= 0:
+        return True
+    cap = max(1, math.ceil(max_gap / max(poll_interval, 1e-3)))
+    moment, gap = 0, 1
+    while gap < cap:
+        moment += gap
+        if moment >= poke:
+            return moment == poke
+        gap *= 2
+    return (poke - moment) % cap == 0

@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import tenacity
@@ -27,8 +28,9 @@ from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
 
 from airflow_spotify_fivetran.constants import CONN_TYPE, DEFAULT_CONN_ID
-from airflow_spotify_fivetran.exceptions import FivetranAuthError, FivetranError
+from airflow_spotify_fivetran.exceptions import FivetranAuthError, FivetranError, FivetranResponseError
 from airflow_spotify_fivetran.hooks.api import (
+    CONNECTIONS_PATH,
     CallSettings,
     applied_earlier,
     connection_path,
@@ -42,6 +44,7 @@ from airflow_spotify_fivetran.hooks.retry import AttemptMemory, retrying_kwargs
 from airflow_spotify_fivetran.hooks.secrets import amask_value, secret_values
 from airflow_spotify_fivetran.hooks.session_pool import POOL, Lease, new_connector
 from airflow_spotify_fivetran.models import Connection
+from airflow_spotify_fivetran.models.responses import CURSOR_KEYS
 from airflow_spotify_fivetran.spend import ApiSpend
 
 
@@ -290,3 +293,34 @@ class FivetranAsyncHook(HttpAsyncHook):
         envelope = await self.call("POST", path, json={})
         data = envelope_data(envelope, method="POST", path=path, status=200)
         return Connection.from_api(data, method="POST", path=path)
+
+    async def list_group(self, group_id: str) -> list[dict[str, Any]]:
+        """``GET /v1/connections?group_id=...&limit=1000``, every page: the group's connections as Fivetran
+        answered them (raw item objects; each trigger parses only its own with ``Connection.from_api``).
+
+        The cursor is read as ``ConnectionPage`` reads it (``CURSOR_KEYS``); a cursor seen before is refused
+        (a server looping on it would keep a trigger listing forever).
+        """
+        params: dict[str, Any] = {"group_id": group_id, "limit": 1000}
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while True:
+            path = f"{CONNECTIONS_PATH}?{urlencode(params)}"
+            data = envelope_data(await self.call("GET", path), method="GET", path=path, status=200)
+            page = data.get("items")
+            if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+                raise FivetranResponseError(
+                    "list answer has no 'items' array of objects", method="GET", path=path
+                )
+            items.extend(page)
+            cursor = next((data[key] for key in CURSOR_KEYS if data.get(key)), None)
+            if cursor is None:  # absent, null or "" under every key: the last page
+                return items
+            if not isinstance(cursor, str):
+                raise FivetranResponseError(
+                    f"list answer has a cursor that is not a string: {cursor!r}", method="GET", path=path
+                )
+            if cursor in seen:
+                raise FivetranResponseError(f"pagination loops on cursor {cursor!r}", method="GET", path=path)
+            seen.add(cursor)
+            params["cursor"] = cursor

@@ -13,21 +13,32 @@ naming the limit. On any other error the hook could not retry away, or any other
 hook and the decisions are imported inside ``run`` (the hook in a worker thread, so that its first import
 does not stall the triggerer's loop): the triggerer pays for them, a DAG file does not.
 
+With a ``group_id`` (the task learned it from its first check), a look goes through the group's shared list
+poll (``group_poll``): the waits of one group in one triggerer cost one list request per poll interval, not
+one request each. A connection the group's answer does not hold is read on its own (``GET``), as is every
+connection of a trigger without a group (serialized by an earlier version, or whose task could not learn it).
+
 Triggers only read, with one deliberate exception: ``FivetranSetupTestsTrigger(retest=True)`` re-runs the
-setup tests (``POST .../test``) on each poll. Re-running tests changes nothing but the test results, so a
-triggerer restart that replays the trigger is harmless.
+setup tests (``POST .../test``) at the looks ``decisions.retest_due`` names (gaps doubling from the poll
+interval up to ``decisions.RETEST_MAX_GAP``, counted from the wait's start, ``wait_started``), reading the
+connection at the looks between; each re-test first takes a slot of the triggerer's setup-test budget
+(``setup_test_budget``). Re-running tests changes nothing but the test results, so a triggerer restart that
+replays the trigger is harmless. ``spend`` adds up the requests a trigger sent (a shared fetch counts for the
+trigger that started it).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_spotify_fivetran.spend import ApiSpend
 from airflow_spotify_fivetran.tasks import checked_hook_params
 from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_event, problem_event
 from airflow_spotify_fivetran.utc import parse_utc
@@ -36,6 +47,8 @@ if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
     from airflow_spotify_fivetran.hooks.fivetran_async import FivetranAsyncHook
     from airflow_spotify_fivetran.models import Connection
+    from airflow_spotify_fivetran.triggers.group_poll import GroupPoller
+    from airflow_spotify_fivetran.triggers.setup_test_budget import SetupTestBudget
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -54,6 +67,7 @@ class _FivetranPollTrigger(BaseTrigger):
         poll_interval: float,
         end_time: str | None,
         hook_params: dict[str, Any] | None = None,
+        group_id: str | None = None,
     ) -> None:
         super().__init__()
         self.connection_id = connection_id
@@ -61,6 +75,10 @@ class _FivetranPollTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.end_time = end_time
         self.hook_params = checked_hook_params(hook_params)
+        self.group_id = group_id or None
+        #: Requests this trigger sent (its hook's, and the shared list fetches it started).
+        self.spend = ApiSpend()
+        self._poller: GroupPoller | None = None
 
     def _kwargs(self) -> dict[str, Any]:
         return {
@@ -69,6 +87,7 @@ class _FivetranPollTrigger(BaseTrigger):
             "poll_interval": self.poll_interval,
             "end_time": self.end_time,
             "hook_params": dict(self.hook_params),
+            "group_id": self.group_id,
         }
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -81,6 +100,19 @@ class _FivetranPollTrigger(BaseTrigger):
         return hash(self.serialize()[0])
 
     async def _fetch(self, hook: FivetranAsyncHook) -> Connection:
+        return await self._read(hook)
+
+    async def _read(self, hook: FivetranAsyncHook) -> Connection:
+        """The connection as it is now: from the group's shared poll when there is one, else its own GET."""
+        if self._poller is not None:
+            from airflow_spotify_fivetran.hooks.api import CONNECTIONS_PATH
+            from airflow_spotify_fivetran.models import Connection
+
+            item = await self._poller.connection(
+                self.connection_id, max_age=self.poll_interval, now=self._now(), spend=self.spend
+            )
+            if item is not None:
+                return Connection.from_api(item, method="GET", path=CONNECTIONS_PATH)
         return await hook.get_connection_details(self.connection_id)
 
     def _decide(self, connection: Connection) -> Decision:
@@ -125,52 +157,78 @@ class _FivetranPollTrigger(BaseTrigger):
         yield TriggerEvent(payload)
 
     async def _wait(self) -> dict[str, Any]:
+        """Run the loop with this trigger's hook, and what it shares with the other triggers of its event
+        loop (``_share``); the event's payload. Whatever happens, ``spend`` ends up holding what it sent."""
+        # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
+        # worker thread: in the loop it would stall every other trigger of this triggerer.
+        hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
+        hook = hooks.FivetranAsyncHook(self.fivetran_conn_id, **self.hook_params)
+        try:
+            with ExitStack() as shared:
+                self._share(shared)
+                async with hook:
+                    return await self._loop(hook, _parse_time(self.end_time))
+        finally:
+            self._poller = None
+            self.spend.add(hook.spend)
+
+    def _share(self, shared: ExitStack) -> None:
+        """Join, for this run, what the triggers of one event loop share (a group's poll)."""
+        if self.group_id:
+            from airflow_spotify_fivetran.triggers.group_poll import use_group_poller
+
+            self._poller = shared.enter_context(
+                use_group_poller(self.fivetran_conn_id, self.hook_params, self.group_id)
+            )
+
+    async def _loop(self, hook: FivetranAsyncHook, deadline: datetime | None) -> dict[str, Any]:
         """Sleep, fetch, decide, until a decision that is not "wait" or the deadline; the event's payload.
 
         The task checked once just before deferring, so every fetch comes after a sleep (with
-        ``retest=True`` a fetch is a setup-test run, which has a rate limit of its own). The last sleep ends
-        at ``end_time``: the trigger looks once more then, and gives up if the answer is still "wait".
+        ``retest=True`` that check re-ran the setup tests, which have a rate limit of their own). The last
+        sleep ends at ``end_time``: the trigger looks once more then, and gives up if the answer is still
+        "wait".
         """
         from airflow_spotify_fivetran.decisions import Verdict, next_pause, rate_limited
         from airflow_spotify_fivetran.exceptions import FivetranRateLimitError
 
-        # The hook's first import (aiohttp, the http provider, pydantic models: a few hundred ms) runs in a
-        # worker thread: in the loop it would stall every other trigger of this triggerer.
-        hooks = await asyncio.to_thread(import_module, "airflow_spotify_fivetran.hooks.fivetran_async")
-        deadline = _parse_time(self.end_time)
-        async with hooks.FivetranAsyncHook(self.fivetran_conn_id, **self.hook_params) as hook:
-            grace = hook.settings.call_deadline  # one attempt's deadline, retries excluded
-            pause = self.poll_interval
-            while True:
-                delay, last = pause, False
-                if deadline is not None:
-                    remaining = (deadline - self._now()).total_seconds()
-                    if remaining <= delay:
-                        delay, last = max(remaining, 0.0), True
-                await self._sleep(delay)
-                try:
-                    connection = await self._look(hook, deadline, grace)
-                except FivetranRateLimitError as exc:
-                    decision = rate_limited(exc.retry_after, str(exc))
-                else:
-                    if connection is None:
-                        message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
-                        return problem_event(self.connection_id, TIMEOUT, message)
-                    decision = self._decide(connection)
-                    if decision.verdict is not Verdict.WAIT:
-                        return decision_event(self.connection_id, decision, self._result(connection))
-                if last:
-                    message = f"gave up waiting at {self.end_time}: {decision.reason}"
+        grace = hook.settings.call_deadline  # one attempt's deadline, retries excluded
+        pause = self.poll_interval
+        while True:
+            delay, last = pause, False
+            if deadline is not None:
+                remaining = (deadline - self._now()).total_seconds()
+                if remaining <= delay:
+                    delay, last = max(remaining, 0.0), True
+            await self._sleep(delay)
+            try:
+                connection = await self._look(hook, deadline, grace)
+            except FivetranRateLimitError as exc:
+                decision = rate_limited(exc.retry_after, str(exc))
+            else:
+                if connection is None:
+                    message = f"gave up waiting at {self.end_time}: Fivetran did not answer within {grace:g} s of it"
                     return problem_event(self.connection_id, TIMEOUT, message)
-                pause = next_pause(decision, self.poll_interval)
-                self.log.info("%s", decision.reason)
+                decision = self._decide(connection)
+                if decision.verdict is not Verdict.WAIT:
+                    return decision_event(self.connection_id, decision, self._result(connection))
+            if last:
+                message = f"gave up waiting at {self.end_time}: {decision.reason}"
+                return problem_event(self.connection_id, TIMEOUT, message)
+            pause = next_pause(decision, self.poll_interval)
+            self.log.info("%s", decision.reason)
 
 
 class FivetranSetupTestsTrigger(_FivetranPollTrigger):
     """Wait until the connection's setup tests pass (``setup_state`` connected).
 
-    :param retest: re-run the setup tests on every poll (for credentials or access granted later).
+    :param retest: re-run the setup tests while they fail (for credentials or access granted later), at the
+        looks ``decisions.retest_due`` names, within the triggerer's setup-test budget; the looks between
+        read the connection.
     :param failures_are_final: end the wait as soon as a test fails (see ``decisions.setup_decision``).
+    :param group_id: the connection's group: read through the group's shared poll (None: its own GET).
+    :param wait_started: when the wait began (ISO time; the task's first check, which re-tested): the
+        re-test schedule counts from it. None: from the start of this trigger's run.
     """
 
     def __init__(
@@ -183,6 +241,8 @@ class FivetranSetupTestsTrigger(_FivetranPollTrigger):
         retest: bool = False,
         failures_are_final: bool = False,
         hook_params: dict[str, Any] | None = None,
+        group_id: str | None = None,
+        wait_started: str | None = None,
     ) -> None:
         super().__init__(
             connection_id=connection_id,
@@ -190,17 +250,47 @@ class FivetranSetupTestsTrigger(_FivetranPollTrigger):
             poll_interval=poll_interval,
             end_time=end_time,
             hook_params=hook_params,
+            group_id=group_id,
         )
         self.retest = retest
         self.failures_are_final = failures_are_final
+        self.wait_started = wait_started
+        self._budget: SetupTestBudget | None = None
+        self._started: datetime | None = None
+        self._previous_look: datetime | None = None
 
     def _kwargs(self) -> dict[str, Any]:
-        return {**super()._kwargs(), "retest": self.retest, "failures_are_final": self.failures_are_final}
+        return {
+            **super()._kwargs(),
+            "retest": self.retest,
+            "failures_are_final": self.failures_are_final,
+            "wait_started": self.wait_started,
+        }
+
+    def _share(self, shared: ExitStack) -> None:
+        super()._share(shared)
+        self._started = _parse_time(self.wait_started) or self._now()
+        self._previous_look = None  # a rebuilt trigger knows no earlier look (decisions.retest_due)
+        if self.retest:
+            from airflow_spotify_fivetran.triggers.setup_test_budget import use_setup_test_budget
+
+            self._budget = shared.enter_context(use_setup_test_budget(self.fivetran_conn_id))
 
     async def _fetch(self, hook: FivetranAsyncHook) -> Connection:
-        if self.retest:
-            return await hook.run_setup_tests(self.connection_id)
-        return await hook.get_connection_details(self.connection_id)
+        """A re-test when one is due and the budget has room before the end time; a read otherwise.
+
+        A due look re-tests without reading first: the test's answer is the connection as it is now.
+        """
+        if self.retest and self._budget is not None and self._started is not None:
+            from airflow_spotify_fivetran.decisions import retest_due
+
+            now = self._now()
+            previous, self._previous_look = self._previous_look, now
+            if retest_due(self._started, previous, now, self.poll_interval) and await self._budget.take(
+                self._now, self._sleep, latest=_parse_time(self.end_time)
+            ):
+                return await hook.run_setup_tests(self.connection_id)
+        return await self._read(hook)
 
     def _decide(self, connection: Connection) -> Decision:
         from airflow_spotify_fivetran.decisions import setup_decision
@@ -218,6 +308,7 @@ class FivetranSyncTrigger(_FivetranPollTrigger):
 
     :param baseline: the connection's last completion before the sync was requested.
     :param fail_on_rescheduled: end the wait with a failure when Fivetran reschedules the sync.
+    :param group_id: the connection's group: read through the group's shared poll (None: its own GET).
     """
 
     def __init__(
@@ -230,6 +321,7 @@ class FivetranSyncTrigger(_FivetranPollTrigger):
         baseline: str | None,
         fail_on_rescheduled: bool = False,
         hook_params: dict[str, Any] | None = None,
+        group_id: str | None = None,
     ) -> None:
         super().__init__(
             connection_id=connection_id,
@@ -237,6 +329,7 @@ class FivetranSyncTrigger(_FivetranPollTrigger):
             poll_interval=poll_interval,
             end_time=end_time,
             hook_params=hook_params,
+            group_id=group_id,
         )
         self.baseline = baseline
         self.fail_on_rescheduled = fail_on_rescheduled
