@@ -45,6 +45,12 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
     A create answered ``409 Conflict`` (another run created the connection since the lookup) adopts the
     connection that now exists the same way.
 
+    With ``listed`` (the connection's state as an upstream list call of the group read it: the fleet DAG
+    reads each group once) there is no lookup: "absent" creates at once (a ``409`` still adopts), a listed
+    connection is adopted as listed, and with no drift the task makes no call at all. A drift in a field the
+    list answer did not carry is checked with one read of the connection first. A retry ignores ``listed``
+    and looks up afresh: its first try may have created the connection.
+
     With ``plan_only`` the task logs what a real run would do (create, PATCH, or fail) and changes nothing.
 
     :param connection: the create request: a ``NewSpotifyAdsConnection`` or the API-shaped dict of
@@ -59,13 +65,16 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
     :param reauthorize: on an adopted connection, also send ``auth`` (to repair a ``broken`` connection).
     :param plan_only: log the plan (create, the drift table and the PATCH, or the error a real run would
         raise, as "would fail: ...") and change nothing.
+    :param listed: the listed state of the request's schema in its group (``inventory.listed_state``:
+        ``{"connection": {...}}`` or ``{"connection": None}`` for absent), templated; ``None`` (default):
+        look it up. Read through ``fivetran_conn_id``'s account, or it says nothing of this one.
     :param fivetran_conn_id: the Airflow connection to Fivetran.
     :param hook_params: the hook's settings for this task: ``connect_timeout``, ``read_timeout``,
         ``call_timeout`` (seconds), ``max_attempts``; they win over the connection's extras.
     :return: (XCom) the Fivetran connection id; ``None`` in plan-only mode when nothing exists yet.
     """
 
-    template_fields: Sequence[str] = ("connection", "spotify_conn_id", "fivetran_conn_id")
+    template_fields: Sequence[str] = ("connection", "spotify_conn_id", "fivetran_conn_id", "listed")
     operator_extra_links = (FivetranConnectionLink(),)
     ui_color = "#c9e4ff"
 
@@ -79,6 +88,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         compare_paused: bool = False,
         reauthorize: bool = False,
         plan_only: bool = False,
+        listed: Mapping[str, Any] | None = None,
         fivetran_conn_id: str = DEFAULT_CONN_ID,
         hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
@@ -93,6 +103,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         self.compare_paused = compare_paused
         self.reauthorize = reauthorize
         self.plan_only = plan_only
+        self.listed = listed
         self.fivetran_conn_id = fivetran_conn_id
         self.hook_params = checked_hook_params(hook_params)
 
@@ -123,7 +134,10 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         mask_request_secrets(desired)
         group_id, schema = desired["group_id"], desired["config"]["schema"]
 
-        existing = self.hook.find_connection(group_id, schema)
+        known, existing = self._listed(context, group_id, schema)
+        if not known:
+            existing = self.hook.find_connection(group_id, schema)
+        as_listed = known and existing is not None  # not a connection found after a 409
         if existing is None:
             if self.plan_only:
                 self.log.info(
@@ -159,6 +173,21 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
 
         FivetranConnectionLink.persist(context, dashboard_url(existing.id))
         adoption = self._adoption(existing, desired)
+        if as_listed and (unsaid := self._unlisted(adoption)):
+            self.log.info(
+                "The list answer did not carry %s of connection %s: reading the connection",
+                ", ".join(unsaid),
+                existing.id,
+            )
+            existing = self.hook.get_connection_details(existing.id)
+            adoption = self._adoption(existing, desired)
+        self.log.info(
+            "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",
+            existing.id,
+            existing.schema_,
+            existing.group_id,
+            adoption.drift.table(),
+        )
         if self.plan_only:
             for level, message in adoption.plan_log():
                 self.log.log(level, "%s", message)
@@ -166,9 +195,48 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             self._adopt(adoption)
         return existing.id
 
+    def _listed(self, context: Context, group_id: str, schema: str) -> tuple[bool, Connection | None]:
+        """``(True, the connection or None for absent)`` when ``listed`` answers for this try; ``(False,
+        None)`` when the task must look it up (no ``listed``, or a retry)."""
+        from airflow_spotify_fivetran.inventory import listed_connection
+
+        if self.listed is None:
+            return False, None
+        connection = listed_connection(self.listed)  # a malformed value fails, on a retry too
+        if connection is not None and (connection.group_id, connection.schema_) != (group_id, schema):
+            raise FivetranInputError(
+                [
+                    InputProblem(
+                        "listed",
+                        f"is connection {connection.id} (schema {connection.schema_!r} in group "
+                        f"{connection.group_id}), not the requested schema {schema!r} in group {group_id}",
+                    )
+                ],
+                what="create request",
+            )
+        try_number = getattr(context.get("ti"), "try_number", 1)
+        if isinstance(try_number, int) and try_number > 1:
+            self.log.info(
+                "Try %d: looking the connection up afresh (an earlier try may have created it)", try_number
+            )
+            return False, None
+        self.log.info(
+            "Connection with schema %r in group %s as listed upstream: %s",
+            schema,
+            group_id,
+            connection.id if connection is not None else "absent",
+        )
+        return True, connection
+
+    def _unlisted(self, adoption: Adoption) -> list[str]:
+        """The drifted fields the listed state does not hold (the list answer did not say them)."""
+        from airflow_spotify_fivetran.inventory import unlisted
+
+        return unlisted(self.listed, [item.field for item in adoption.drift.items])
+
     def _adoption(self, existing: Connection, desired: dict[str, Any]) -> Adoption:
-        """What adopting ``existing`` means for this task (decided, not done), with its drift logged."""
-        adoption = plan_adoption(
+        """What adopting ``existing`` means for this task (decided, not done)."""
+        return plan_adoption(
             existing.id,
             desired,
             existing.model_dump(mode="json", by_alias=True),
@@ -177,14 +245,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
             compare_paused=self.compare_paused,
             reauthorize=self.reauthorize,
         )
-        self.log.info(
-            "Connection %s already exists with schema %r in group %s: adopting it. Drift:\n%s",
-            existing.id,
-            existing.schema_,
-            existing.group_id,
-            adoption.drift.table(),
-        )
-        return adoption
 
     def _adopt(self, adoption: Adoption) -> None:
         """Carry the plan out: fail, or send its PATCH (if any)."""

@@ -24,7 +24,7 @@ from fivetran_simulator import (
     OTHER_CLIENT_SECRET,
     OTHER_REFRESH_TOKEN,
 )
-from tests.helpers.task_calls import RecordingTI
+from tests.helpers.task_calls import RecordingTI, task_context
 from tests.payloads import connection_request, full_request
 from tests.tasks.dag_runs import DagOutcome
 from tests.tasks.sim import Sim
@@ -539,4 +539,101 @@ def test_an_incomplete_spotify_connection_is_an_input_error_naming_spotify_conn_
     assert raised.value.paths == ["spotify_conn_id"]
     assert "Airflow connection 'spotify_ads' lacks password, refresh_token" in str(raised.value)
     assert DEMO_CLIENT_ID not in str(raised.value)
+    assert sim.calls() == []
+
+
+# -- deciding from a listed state (the fleet's one read of the group) ------------------------------------
+
+
+def listed_in_group(sim: Sim, schema: str = "spotify_full") -> dict[str, Any]:
+    """``schema``'s listed state as one read of the group gives it (that read then cleared from the log)."""
+    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+    from airflow_spotify_fivetran.inventory import listed_state, read_groups
+
+    hook = FivetranHook("fivetran_default")
+    try:
+        state = listed_state(read_groups(hook, [sim.group_id])[sim.group_id].get(schema))
+    finally:
+        hook.close()
+    sim.control.clear_requests()
+    return json.loads(json.dumps(state))  # as an XCom carries it
+
+
+class RetryTI(RecordingTI):
+    """A task instance on its second try."""
+
+    try_number = 2
+
+
+def test_listed_absent_creates_without_a_lookup(sim: Sim, context: Context) -> None:
+    conn_id = create_op(full_request(), listed=listed_in_group(sim)).execute(context)
+
+    assert sim.calls() == [CREATE]
+    assert [c["id"] for c in sim.control.connections()] == [conn_id]
+
+
+def test_listed_unchanged_connection_is_adopted_without_a_call(
+    sim: Sim, existing: str, context: Context, ti: RecordingTI
+) -> None:
+    assert create_op(full_request(), listed=listed_in_group(sim)).execute(context) == existing
+
+    assert sim.calls() == []
+    assert ti.xcoms[LINK_KEY] == dashboard_url(existing)
+
+
+def test_listed_connection_with_drift_gets_one_patch(sim: Sim, existing: str, context: Context) -> None:
+    assert create_op(drifted(), listed=listed_in_group(sim)).execute(context) == existing
+
+    assert sim.calls() == [("PATCH", f"/v1/connections/{existing}")]
+    assert patches(sim) == [{"sync_frequency": 360, "config": {"accounts": [DEMO_ACCOUNTS[0]]}}]
+
+
+def test_listed_absent_but_created_since_the_read_is_adopted_after_the_conflict(
+    sim: Sim, context: Context
+) -> None:
+    listed = listed_in_group(sim)
+    other = sim.create("spotify_full", config=full_request()["config"])  # another writer, after the read
+
+    assert create_op(full_request(), listed=listed).execute(context) == other
+
+    assert [(e["method"], e["path"], e["status"]) for e in sim.requests()][:2] == [
+        (*CREATE, 409),
+        (*LIST, 200),
+    ]
+    assert [c["id"] for c in sim.control.connections()] == [other]
+
+
+def test_a_retry_looks_up_afresh_instead_of_trusting_listed_absent(sim: Sim) -> None:
+    """The first try created the connection, then died before its XCom: the retry must not create again."""
+    listed = listed_in_group(sim)
+    ti = RetryTI()
+    first = created(create_op(full_request()), task_context(ti))
+    sim.control.clear_requests()
+
+    assert create_op(full_request(), listed=listed).execute(task_context(ti)) == first
+
+    assert sim.calls() == [LIST]
+    assert len(sim.control.connections()) == 1
+
+
+def test_a_drift_in_a_field_the_list_did_not_carry_is_read_before_it_is_patched(
+    sim: Sim, existing: str, context: Context
+) -> None:
+    listed = listed_in_group(sim)
+    del listed["connection"]["config"]  # a list answer without config (the evidence is thin either way)
+
+    assert create_op(full_request(), listed=listed).execute(context) == existing
+
+    assert sim.calls() == [("GET", f"/v1/connections/{existing}")]  # read, found unchanged: no PATCH
+
+
+def test_a_listed_state_of_another_schema_is_refused_before_any_call(
+    sim: Sim, existing: str, context: Context
+) -> None:
+    listed = listed_in_group(sim)
+    with pytest.raises(FivetranInputError) as raised:
+        create_op(full_request("spotify_other"), listed=listed).execute(context)
+
+    assert raised.value.paths == ["listed"]
+    assert f"is connection {existing} (schema 'spotify_full'" in str(raised.value)
     assert sim.calls() == []
