@@ -11,18 +11,30 @@ Tasks:
    create request and schedule, unique names, unique schemas per group, and that each named Airflow
    connection exists with a client id, client secret and refresh token. A bad spec fails this task with
    every problem listed by entry and field (``connections[3] (podcasts): config.accounts: ...``); nothing is
-   created.
+   created and Fivetran is not called. A valid spec is followed by one read of each group the spec names
+   (``airflow_spotify_fivetran.inventory``: all its connections, 1,000 a page), and each entry is handed its
+   *listed state*: its connection as that read saw it, or "absent".
 2. ``provision`` is a task group mapped over the entries (``.expand_kwargs``): one instance per
    connection, each running
 
-   - ``create_connection``: creates the connection paused, or adopts it when a connection with that schema
-     already exists in the group (so a re-run creates nothing);
-   - ``wait_for_setup_tests`` (deferrable): waits in the triggerer until the setup tests pass, re-running
-     them, so ad account access granted after creation still counts;
-   - ``schedule_and_unpause``: sets the entry's schedule and unpauses, sending only what differs.
+   - ``create_connection``: creates the connection paused when it is listed absent, or adopts the listed
+     one (so a re-run creates nothing), sending a PATCH only for drift; a connection another writer created
+     since the read is adopted too (the create's ``409 Conflict``);
+   - ``wait_for_setup_tests`` (deferrable): done at once when the listed state says ``connected``; otherwise
+     waits in the triggerer until the setup tests pass, re-running them, so ad account access granted after
+     creation still counts;
+   - ``schedule_and_unpause``: sets the entry's schedule and unpauses, comparing with the schedule the wait
+     saw and sending only what differs.
 
    Each instance depends only on its own tasks: an entry that fails (a group that does not exist, tests that
    never pass) stops only its own instance; every other entry is still created, tested and scheduled.
+
+API calls: what a run costs grows with the number of groups and of changes, not of connections. Reading the
+groups costs ``ceil(connections in the group / 1000)`` list calls per group. An entry whose connection exists
+as the spec says and is ``connected`` costs nothing more: the create adopts it as listed, the wait ends on the
+listed state, and the schedule task finds nothing to change. So an unchanged re-run of N connections in one
+group costs ``ceil(N/1000)`` calls (one for up to 1,000) and writes nothing. A new entry costs its create, the
+wait's checks and its schedule's PATCH; a drifted one its PATCH; a retried task looks its connection up again.
 
 Rate limits and parallelism: at most ``FLEET_PARALLELISM`` instances of each task that writes (create,
 schedule) run at once (``max_active_tis_per_dag``), and ``max_active_runs=1`` keeps two runs from racing to
@@ -35,16 +47,17 @@ within its own timeout. Keep ``connections x 60 / poke_interval`` well under 250
 between several DAGs, give the writing tasks an Airflow pool (``pool="fivetran"``) as well.
 
 Retries: every task is retried (``RETRIES`` times, ``RETRY_DELAY`` apart). That is safe because each step
-finds what an earlier try did before it writes: the create adopts the connection with the entry's schema
-instead of creating a second one, the wait only reads and re-tests, and the schedule task sends only what
+finds what an earlier try did before it writes: a retried create looks the connection up afresh instead of
+trusting the listed state (its first try may have created it), and adopts it instead of creating a second one, the wait only reads and re-tests, and the schedule task sends only what
 differs. A worker lost mid-task then costs a retry, not a half-provisioned connection.
 
-Nothing happens at parse time: this file reads no spec and calls no API; the hook and the spec loader are
-imported inside the tasks.
+Nothing happens at parse time: this file reads no spec and calls no API; the hook, the spec loader and the
+group reader are imported inside the tasks.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +69,8 @@ from airflow.sdk import DAG, Param, task, task_group
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator, FivetranSetScheduleOperator
 from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
 
+#: The Airflow connection to Fivetran of every task, and of the read of the groups their listed states come from.
+FIVETRAN_CONN_ID = "fivetran_default"
 #: The spec shipped next to this file; ``spec_path`` may name another (relative paths start here).
 SPEC_FILE = "spotify_ads_fleet.yaml"
 #: At most this many instances of each writing task (create, schedule) run at once.
@@ -79,6 +94,7 @@ def provision_kwargs(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "connection": entry["connection"],
         "spotify_conn_id": entry["spotify_conn_id"],
+        "listed": entry.get("listed"),
         **{key: schedule.get(key) for key in SCHEDULE_KEYS},
     }
 
@@ -103,9 +119,12 @@ with DAG(
 
     @task(task_id="validate_spec")
     def validate_spec(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Read and validate the whole spec; return one JSON entry per connection (no secrets)."""
+        """Read and validate the whole spec, then read each of its groups once; return one JSON entry per
+        connection with its listed state (no secrets)."""
         from airflow_spotify_fivetran.fleet import load_fleet_spec, log_plan, plan_fleet
         from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
+        from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
+        from airflow_spotify_fivetran.inventory import listed_state, read_groups
 
         path = Path(str((params or {}).get("spec_path") or SPEC_FILE))
         if not path.is_absolute():
@@ -116,12 +135,32 @@ with DAG(
 
         entries = plan_fleet(load_fleet_spec(path), check_connection=check_connection)
         log_plan(entries, str(path))
-        return [entry.to_dict() for entry in entries]
+        hook = FivetranHook(FIVETRAN_CONN_ID)
+        try:
+            groups = read_groups(hook, (entry.group_id for entry in entries))
+        finally:
+            hook.close()
+        planned = []
+        for entry in entries:
+            # A group Fivetran does not know has no listed state: its create finds out, and fails alone.
+            group = groups.get(entry.group_id)
+            listed = None if group is None else listed_state(group.get(entry.schema))
+            planned.append({**entry.to_dict(), "listed": listed})
+        existing = sum(1 for e in planned if e["listed"] and e["listed"]["connection"] is not None)
+        logging.getLogger(__name__).info(
+            "Read %d group(s) once each: %d of %d connections exist, %d to create (or look up)",
+            len(groups),
+            existing,
+            len(planned),
+            len(planned) - existing,
+        )
+        return planned
 
     @task_group(group_id="provision")
     def provision(
         connection: Any,
         spotify_conn_id: Any,
+        listed: Any,
         sync_frequency: Any,
         daily_sync_time: Any,
         time_zone: Any,
@@ -134,6 +173,8 @@ with DAG(
             task_id="create_connection",
             connection=connection,
             spotify_conn_id=spotify_conn_id,
+            listed=listed,  # as validate_spec read the group: no lookup of its own
+            fivetran_conn_id=FIVETRAN_CONN_ID,
             # `paused` is only how a connection starts; the schedule task owns it from then on.
             ignore_drift_in=["paused"],
             on_drift="update",
@@ -144,6 +185,8 @@ with DAG(
         wait = FivetranSetupTestsSensor(
             task_id="wait_for_setup_tests",
             connection_id=connection_id,
+            listed=listed,  # connected as listed: done without a call
+            fivetran_conn_id=FIVETRAN_CONN_ID,
             retest_on_poke=True,  # ad account access granted after creation still counts
             deferrable=True,
             poke_interval=float(os.environ.get("SPOTIFY_ADS_POKE_INTERVAL", "30")),
@@ -160,7 +203,8 @@ with DAG(
             time_zone=time_zone,
             schedule_type=schedule_type,
             paused=paused,
-            current_schedule=setup["schedule"],  # as the wait just read it: saves a call
+            current_schedule=setup["schedule"],  # as the wait saw it: saves a call
+            fivetran_conn_id=FIVETRAN_CONN_ID,
             max_active_tis_per_dag=FLEET_PARALLELISM,
             map_index_template=ENTRY_NAME,
         )

@@ -27,6 +27,7 @@ from fivetran_simulator import (
 from tests.helpers.task_calls import RecordingTI, task_context
 from tests.payloads import connection_request, full_request
 from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.listed import listed_in_group
 from tests.tasks.sim import Sim
 
 LIST = ("GET", "/v1/connections")
@@ -545,20 +546,6 @@ def test_an_incomplete_spotify_connection_is_an_input_error_naming_spotify_conn_
 # -- deciding from a listed state (the fleet's one read of the group) ------------------------------------
 
 
-def listed_in_group(sim: Sim, schema: str = "spotify_full") -> dict[str, Any]:
-    """``schema``'s listed state as one read of the group gives it (that read then cleared from the log)."""
-    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
-    from airflow_spotify_fivetran.inventory import listed_state, read_groups
-
-    hook = FivetranHook("fivetran_default")
-    try:
-        state = listed_state(read_groups(hook, [sim.group_id])[sim.group_id].get(schema))
-    finally:
-        hook.close()
-    sim.control.clear_requests()
-    return json.loads(json.dumps(state))  # as an XCom carries it
-
-
 class RetryTI(RecordingTI):
     """A task instance on its second try."""
 
@@ -566,7 +553,7 @@ class RetryTI(RecordingTI):
 
 
 def test_listed_absent_creates_without_a_lookup(sim: Sim, context: Context) -> None:
-    conn_id = create_op(full_request(), listed=listed_in_group(sim)).execute(context)
+    conn_id = create_op(full_request(), listed=listed_in_group(sim, "spotify_full")).execute(context)
 
     assert sim.calls() == [CREATE]
     assert [c["id"] for c in sim.control.connections()] == [conn_id]
@@ -575,14 +562,14 @@ def test_listed_absent_creates_without_a_lookup(sim: Sim, context: Context) -> N
 def test_listed_unchanged_connection_is_adopted_without_a_call(
     sim: Sim, existing: str, context: Context, ti: RecordingTI
 ) -> None:
-    assert create_op(full_request(), listed=listed_in_group(sim)).execute(context) == existing
+    assert create_op(full_request(), listed=listed_in_group(sim, "spotify_full")).execute(context) == existing
 
     assert sim.calls() == []
     assert ti.xcoms[LINK_KEY] == dashboard_url(existing)
 
 
 def test_listed_connection_with_drift_gets_one_patch(sim: Sim, existing: str, context: Context) -> None:
-    assert create_op(drifted(), listed=listed_in_group(sim)).execute(context) == existing
+    assert create_op(drifted(), listed=listed_in_group(sim, "spotify_full")).execute(context) == existing
 
     assert sim.calls() == [("PATCH", f"/v1/connections/{existing}")]
     assert patches(sim) == [{"sync_frequency": 360, "config": {"accounts": [DEMO_ACCOUNTS[0]]}}]
@@ -591,7 +578,7 @@ def test_listed_connection_with_drift_gets_one_patch(sim: Sim, existing: str, co
 def test_listed_absent_but_created_since_the_read_is_adopted_after_the_conflict(
     sim: Sim, context: Context
 ) -> None:
-    listed = listed_in_group(sim)
+    listed = listed_in_group(sim, "spotify_full")
     other = sim.create("spotify_full", config=full_request()["config"])  # another writer, after the read
 
     assert create_op(full_request(), listed=listed).execute(context) == other
@@ -605,7 +592,7 @@ def test_listed_absent_but_created_since_the_read_is_adopted_after_the_conflict(
 
 def test_a_retry_looks_up_afresh_instead_of_trusting_listed_absent(sim: Sim) -> None:
     """The first try created the connection, then died before its XCom: the retry must not create again."""
-    listed = listed_in_group(sim)
+    listed = listed_in_group(sim, "spotify_full")
     ti = RetryTI()
     first = created(create_op(full_request()), task_context(ti))
     sim.control.clear_requests()
@@ -619,7 +606,7 @@ def test_a_retry_looks_up_afresh_instead_of_trusting_listed_absent(sim: Sim) -> 
 def test_a_drift_in_a_field_the_list_did_not_carry_is_read_before_it_is_patched(
     sim: Sim, existing: str, context: Context
 ) -> None:
-    listed = listed_in_group(sim)
+    listed = listed_in_group(sim, "spotify_full")
     del listed["connection"]["config"]  # a list answer without config (the evidence is thin either way)
 
     assert create_op(full_request(), listed=listed).execute(context) == existing
@@ -630,7 +617,7 @@ def test_a_drift_in_a_field_the_list_did_not_carry_is_read_before_it_is_patched(
 def test_a_listed_state_of_another_schema_is_refused_before_any_call(
     sim: Sim, existing: str, context: Context
 ) -> None:
-    listed = listed_in_group(sim)
+    listed = listed_in_group(sim, "spotify_full")
     with pytest.raises(FivetranInputError) as raised:
         create_op(full_request("spotify_other"), listed=listed).execute(context)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 from tests.helpers.task_calls import RecordingTI, expect_deferral, first_event
 from tests.tasks.dag_runs import DagOutcome
+from tests.tasks.listed import listed_in_group
 from tests.tasks.sim import Sim
 
 NEW_ACCOUNT = "new-ad-account"
@@ -358,3 +359,52 @@ def test_trigger_gives_up_at_its_end_time(sim: Sim, context: Context) -> None:
     assert event.payload["status"] == "timeout"
     with pytest.raises(FivetranWaitTimeoutError, match="gave up waiting"):
         task.execute_complete(context, event=event.payload)
+
+
+# -- a listed state (the fleet's one read of the group) ---------------------------------------------------
+
+
+@DEFERRABLE
+def test_a_listed_connected_state_ends_the_wait_without_a_call_with_the_checks_result(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, deferrable: bool
+) -> None:
+    conn_id = sim.create()
+    checked = run_dag(one_sensor_dag(f"{dag_id}_checked", conn_id, deferrable=deferrable))
+    listed = listed_in_group(sim, "spotify_demo")  # clears the log
+
+    outcome = run_dag(one_sensor_dag(dag_id, conn_id, deferrable=deferrable, listed=listed))
+
+    assert outcome.task_states == {"wait": "success"}
+    assert sim.calls() == []
+    assert outcome.xcom("wait") == checked.xcom("wait")
+    assert outcome.xcom("wait", key=SCHEDULE_XCOM_KEY) == checked.xcom("wait", key=SCHEDULE_XCOM_KEY)
+
+
+def test_a_listed_state_that_is_not_connected_is_checked_as_without_it(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    conn_id = no_access(sim)
+    listed = listed_in_group(sim, "spotify_demo")
+    assert listed["connection"]["status"]["setup_state"] == "incomplete"
+    sim.grant_account(NEW_ACCOUNT)
+    sim.api("POST", f"/v1/connections/{conn_id}/test", {})  # passes since the read
+    sim.control.clear_requests()
+
+    outcome = run_dag(one_sensor_dag(dag_id, conn_id, deferrable=False, listed=listed))
+
+    assert outcome.task_states == {"wait": "success"}
+    assert sim.calls() == [detail(conn_id)]
+    assert outcome.xcom("wait")["setup_state"] == "connected"
+
+
+def test_the_listed_state_of_another_connection_is_not_taken_for_this_one(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str
+) -> None:
+    sim.create()
+    listed = listed_in_group(sim, "spotify_demo")  # connected
+    other = sim.create("spotify_other", run_setup_tests=False)  # tests never ran: a wait cannot end
+
+    outcome = run_dag(one_sensor_dag(dag_id, other, deferrable=False, listed=listed, timeout=0.3))
+
+    assert outcome.task_states == {"wait": "failed"}
+    assert sim.calls()[0] == detail(other)
