@@ -8,11 +8,12 @@ The hook module (``requests``, ``aiohttp``, ``tenacity``...) is imported on firs
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import conf
 
@@ -25,6 +26,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranWaitTimeoutError,
     InputProblem,
 )
+from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY, ApiSpend
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.decisions import Decision
@@ -71,15 +73,27 @@ def checked_hook_params(hook_params: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 class FivetranHookMixin:
-    """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run, closed once the task is done.
+    """Gives a task ``self.hook``, a ``FivetranHook`` built once per task run, and reports what the task spent.
 
     The hook gets the task's ``hook_params`` (``checked_hook_params``), which win over the Airflow
-    connection's extras. Comes before ``BaseOperator`` in a task's bases: its ``post_execute`` closes the
-    hook's HTTP session (if the run built one), then calls the next ``post_execute`` along the MRO.
+    connection's extras. Comes before ``BaseOperator`` in a task's bases.
+
+    Every ``execute`` and ``execute_complete`` of a subclass is wrapped (``__init_subclass__``) so that, however
+    it ends (a result, an error, a deferral, a reschedule), the task logs the Fivetran API calls it made in it
+    (``spend.ApiSpend``: its hook's requests, those its trigger made while it was deferred, and those before it
+    deferred), pushes them to XCom under ``spend.API_CALLS_XCOM_KEY``, and closes the hook's HTTP session. What
+    was spent before a deferral travels in the deferral's kwargs; the trigger's own count in its event.
     """
 
     fivetran_conn_id: str
     hook_params: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("execute", "execute_complete"):
+            method = cls.__dict__.get(name)
+            if callable(method):
+                setattr(cls, name, _reports_spend(method))
 
     @cached_property
     def hook(self) -> FivetranHook:
@@ -87,13 +101,93 @@ class FivetranHookMixin:
 
         return FivetranHook(self.fivetran_conn_id, **getattr(self, "hook_params", {}))
 
-    def post_execute(self, context: Any, result: Any = None) -> None:
-        # Only a hook this run built (cached_property stores it in the instance dict): reading
-        # ``self.hook`` here would build one just to close it. Dropped too, so a later use builds anew.
-        hook = self.__dict__.pop("hook", None)
-        if hook is not None:
-            hook.close()
-        super().post_execute(context, result)  # type: ignore[misc]
+    def defer(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | None = None,
+    ) -> NoReturn:
+        """``BaseOperator.defer``, carrying what this try spent so far to the method that resumes it."""
+        spent = self._spent().to_json()
+        super().defer(  # type: ignore[misc]
+            trigger=trigger,
+            method_name=method_name,
+            kwargs={**(kwargs or {}), SPENT_BEFORE: spent},
+            timeout=timeout,
+        )
+        raise AssertionError("unreachable: defer raises TaskDeferred")  # pragma: no cover
+
+    def _spent(self) -> ApiSpend:
+        """This try's spend so far: carried over (before a deferral, by the trigger) plus the hook's."""
+        spent = ApiSpend().add(self.__dict__.get("_carried_spend") or ApiSpend())
+        # Only a hook this run built (``self.hook`` would build one); one a test or subclass put there may
+        # count nothing.
+        hook_spend = getattr(self.__dict__.get("hook"), "spend", None)
+        if isinstance(hook_spend, ApiSpend):
+            spent.add(hook_spend)
+        return spent
+
+    def _end_of_run(self, context: Any, outcome: str) -> None:
+        """Log and push what the run spent, then close the hook (and drop it: a later use builds anew)."""
+        spent = self._spent()
+        log = getattr(self, "log", None)
+        if log is not None:
+            log.info("Spent %s%s", spent, outcome)
+        ti = context.get("ti") if isinstance(context, Mapping) else None
+        if ti is not None:
+            try:
+                ti.xcom_push(key=API_CALLS_XCOM_KEY, value=spent.to_json())
+            except Exception as exc:  # a report: never the reason a task fails, nor hides why it did
+                if log is not None:
+                    log.warning("Could not push the API call count to XCom: %s", exc)
+        close = getattr(self.__dict__.pop("hook", None), "close", None)
+        if callable(close):
+            close()
+
+
+#: The deferral kwarg carrying what a try spent before it deferred (read back, and removed, on resume).
+SPENT_BEFORE = "fivetran_api_calls_before"
+
+
+def _reports_spend(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` (an ``execute`` or ``execute_complete``), reporting the spend when it ends (see
+    ``FivetranHookMixin``). A subclass's method calling its base's is reported once, by the outermost."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_reporting_spend"):
+            return method(self, *args, **kwargs)
+        carried = ApiSpend.from_json(kwargs.pop(SPENT_BEFORE, None))
+        event = kwargs.get("event")
+        if isinstance(event, Mapping):
+            carried.add(ApiSpend.from_json(event.get(API_CALLS_XCOM_KEY)))
+        self.__dict__["_carried_spend"] = carried
+        self.__dict__["_reporting_spend"] = True
+        context = kwargs.get("context", args[0] if args else None)
+        outcome = ""
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException as exc:
+            outcome = _outcome(exc)
+            raise
+        finally:
+            self.__dict__["_reporting_spend"] = False
+            self._end_of_run(context, outcome)
+
+    return run
+
+
+def _outcome(exc: BaseException) -> str:
+    """How a run that raised ``exc`` ended, as its spend's log line goes on."""
+    from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
+
+    if isinstance(exc, TaskDeferred):
+        return " before deferring"
+    if isinstance(exc, AirflowRescheduleException):
+        return " before rescheduling"
+    return " and failed"
 
 
 def target_problems(connection_id: Any, group_id: Any, schema: Any) -> list[InputProblem]:

@@ -17,6 +17,7 @@ from airflow_spotify_fivetran.exceptions import (
     FivetranNotFoundError,
     FivetranSetupTestsFailedError,
 )
+from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
 from airflow_spotify_fivetran.models import Connection
 from airflow_spotify_fivetran.operators import (
     FivetranConnectCardOperator,
@@ -27,8 +28,9 @@ from airflow_spotify_fivetran.operators import (
     FivetranSyncOperator,
 )
 from airflow_spotify_fivetran.sensors.fivetran import FivetranSetupTestsSensor, FivetranSyncSensor
+from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY
 from fivetran_simulator import DEMO_ACCOUNTS, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-from tests.helpers.task_calls import pulled
+from tests.helpers.task_calls import RecordingTI, pulled
 from tests.payloads import connection_answer, connection_request
 from tests.tasks.dag_runs import DagOutcome
 from tests.tasks.sim import Sim
@@ -150,6 +152,7 @@ def test_run_setup_tests_tells_broken_by_the_decisions_flag(
 
     broken = decisions.Decision(decisions.Verdict.FAILED, "worded otherwise", broken=True)
     monkeypatch.setattr(decisions, "setup_decision", lambda *args, **kwargs: broken)
+    op.__dict__["hook"] = answered("incomplete", [])  # each run closes and drops its hook
     with pytest.raises(FivetranConnectionBrokenError, match="worded otherwise"):
         op.execute(context)
 
@@ -335,31 +338,59 @@ def test_the_hooks_session_is_closed_after_the_task(
     assert len(closed) == 1
 
 
-def test_post_execute_closes_only_a_hook_the_run_built(sim: Sim, context: Context) -> None:
-    conn_id = sim.create()
-    untouched = run_tests_op(conn_id)
-    untouched.post_execute(context)
-    assert "hook" not in untouched.__dict__  # none built just to be closed
+def open_sockets(op: FivetranRunSetupTestsOperator) -> Callable[[], bool]:
+    """Whether the session of the hook ``op`` holds now still has a pooled TCP connection open."""
+    from requests.adapters import HTTPAdapter
 
+    adapters = op.hook.get_conn().adapters.values()
+    pools = [adapter.poolmanager.pools for adapter in adapters if isinstance(adapter, HTTPAdapter)]
+    return lambda: any(len(pool) for pool in pools)
+
+
+def test_each_run_closes_the_hook_it_built_whether_it_succeeds_or_fails(sim: Sim, context: Context) -> None:
+    conn_id = sim.create("spotify_connected")
     op = run_tests_op(conn_id)
+    still_open = open_sockets(op)
+    op.hook.get_connection_details(conn_id)
+    assert still_open()  # the call left a pooled connection open
+
     op.execute(context)
-    pools = [adapter.poolmanager.pools for adapter in op.hook.get_conn().adapters.values()]
-    assert any(len(pool) for pool in pools)  # the call left a pooled connection open
-    op.post_execute(context, result=None)
-    assert "hook" not in op.__dict__
-    assert not any(len(pool) for pool in pools)  # the session was closed
+    assert "hook" not in op.__dict__  # dropped: a later run builds its own
+    assert not still_open()
+
+    broken = no_access(sim)
+    failing = run_tests_op(broken)
+    still_open = open_sockets(failing)
+    failing.hook.get_connection_details(broken)
+    with pytest.raises(FivetranSetupTestsFailedError):
+        failing.execute(context)
+    assert "hook" not in failing.__dict__
+    assert not still_open()
 
 
-def test_post_execute_keeps_the_mro_of_an_operator_that_extends_it(sim: Sim, context: Context) -> None:
-    calls: list[str] = []
+def test_a_subclass_that_extends_execute_is_reported_and_closed_once(
+    sim: Sim,
+    context: Context,
+    ti: RecordingTI,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[FivetranHook] = []
+    real_close = FivetranHook.close
+
+    def close(self: FivetranHook) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(FivetranHook, "close", close)
 
     class Audited(FivetranRunSetupTestsOperator):
-        def post_execute(self, context: Any, result: Any = None) -> None:
-            calls.append("subclass")
-            super().post_execute(context, result)
+        def execute(self, context: Context) -> dict[str, Any]:
+            self.hook.get_connection_details(str(self.connection_id))  # one call of its own
+            return super().execute(context)
 
     op = Audited(task_id="test", connection_id=sim.create())
     op.execute(context)
-    op.post_execute(context)
-    assert calls == ["subclass"]
-    assert "hook" not in op.__dict__
+    assert len(closed) == 1
+    assert capsys.readouterr().out.count("Spent ") == 1
+    assert ti.xcoms[API_CALLS_XCOM_KEY] == {"calls": 2, "retries": 0}
