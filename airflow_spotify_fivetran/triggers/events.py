@@ -1,8 +1,9 @@
 """The payload of the event a trigger sends back to its task: how it is built and how it is read.
 
 Kept apart from the triggers so that the tasks' ``execute_complete`` reads events without importing
-anything heavy. Event payloads are JSON only. What a task does with one is ``tasks.resume``; the Fivetran API
-calls the trigger made (``api_calls``, ``spend.ApiSpend.to_json``) are added to the task's own count.
+anything heavy. Event payloads are JSON only. What a task does with one is ``tasks.resume``; the trigger adds the
+Fivetran API calls it made (``api_calls``, ``spend.ApiSpend.to_json``) as it sends the event, and the task adds
+them to its own count.
 
 A failed decision seen by a task's own check (before any deferral) is turned into the same payload
 (``decision_event``), so a task fails alike whether its worker or its trigger saw the failure.
@@ -15,17 +16,14 @@ from typing import Any
 
 from airflow_spotify_fivetran.decisions import Decision, Verdict
 from airflow_spotify_fivetran.exceptions import FailedTest, FivetranError
-from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY, ApiSpend
 
 #: ``status`` of an event: the wait ended well, ended badly, ran out of time, or could not ask Fivetran.
 SUCCESS, FAILED, TIMEOUT, ERROR = "success", "failed", "timeout", "error"
 EVENT_STATUSES = frozenset({SUCCESS, FAILED, TIMEOUT, ERROR})
 
 
-def decision_event(
-    connection_id: str, decision: Decision, result: Mapping[str, Any], spend: ApiSpend | None = None
-) -> dict[str, Any]:
-    """The payload of a finished wait (``decision`` is done or failed); ``spend``: the trigger's API calls."""
+def decision_event(connection_id: str, decision: Decision, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload of a finished wait (``decision`` is done or failed)."""
     return {
         "status": SUCCESS if decision.verdict is Verdict.DONE else FAILED,
         "connection_id": connection_id,
@@ -33,7 +31,6 @@ def decision_event(
         "broken": decision.broken,
         "failed_tests": failed_tests_payload(decision.failed_tests),
         "result": dict(result),
-        API_CALLS_XCOM_KEY: (spend or ApiSpend()).to_json(),
     }
 
 
@@ -42,17 +39,14 @@ def failed_tests_payload(failed: Iterable[FailedTest]) -> list[dict[str, Any]]:
     return [{"title": t.title, "status": t.status, "message": t.message} for t in failed]
 
 
-def problem_event(
-    connection_id: str, status: str, message: str, spend: ApiSpend | None = None
-) -> dict[str, Any]:
-    """The payload of a wait that timed out or could not reach Fivetran; ``spend``: the trigger's API calls."""
+def problem_event(connection_id: str, status: str, message: str) -> dict[str, Any]:
+    """The payload of a wait that timed out or could not reach Fivetran."""
     return {
         "status": status,
         "connection_id": connection_id,
         "message": message,
         "broken": False,
         "failed_tests": [],
-        API_CALLS_XCOM_KEY: (spend or ApiSpend()).to_json(),
     }
 
 

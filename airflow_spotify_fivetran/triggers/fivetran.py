@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_spotify_fivetran.spend import ApiSpend
+from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY, ApiSpend
 from airflow_spotify_fivetran.tasks import checked_hook_params
 from airflow_spotify_fivetran.triggers.events import ERROR, TIMEOUT, decision_event, problem_event
 from airflow_spotify_fivetran.utc import parse_utc
@@ -154,6 +154,7 @@ class _FivetranPollTrigger(BaseTrigger):
             # is named with its type, so the task fails saying what happened, not as a bare trigger failure.
             message = str(exc) if isinstance(exc, FivetranError) else f"{type(exc).__name__}: {exc}"
             payload = problem_event(self.connection_id, ERROR, message)
+        payload[API_CALLS_XCOM_KEY] = self.spend.to_json()  # complete now: the task adds it to its own
         yield TriggerEvent(payload)
 
     async def _wait(self) -> dict[str, Any]:
