@@ -80,7 +80,10 @@ class RequestThenWaitOperator(ConnectionTargetMixin, BaseOperator):
 
         connection_id = self.resolve_connection_id()
         FivetranConnectionLink.persist(context, dashboard_url(connection_id))
-        latest = sync_baseline(self.hook.get_connection_details(connection_id))
+        before = self.hook.get_connection_details(connection_id)
+        latest = sync_baseline(before)
+        # The trigger reads the connection through its group's shared poll (triggers.group_poll).
+        group_id = before.group_id or self.group_id or None
         baseline = latest.isoformat() if latest else None
         message = self._start_run(connection_id)
         self.log.info(
@@ -114,6 +117,7 @@ class RequestThenWaitOperator(ConnectionTargetMixin, BaseOperator):
                         baseline=baseline,
                         fail_on_rescheduled=self.fail_on_rescheduled,
                         hook_params=self.hook_params,
+                        group_id=group_id,
                     ),
                     method_name="execute_complete",
                     # The resumed task is a new instance: one found by group and schema learns its id here.

@@ -2,7 +2,8 @@
 
 Both check once in the worker; if the answer is "keep waiting" they either defer to a trigger
 (``deferrable=True``: the wait costs no worker slot) or poke (``mode="reschedule"`` by default, which
-frees the slot between pokes). Poke, trigger and the first check call the same decision function of
+frees the slot between pokes). Deferred is the budget-friendly way: the triggers of one group share one list
+poll per interval (``triggers.group_poll``), while each poke reads its own connection. Poke, trigger and the first check call the same decision function of
 ``airflow_spotify_fivetran.decisions``, with the same flags, so both ways decide alike.
 """
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
+    from airflow_spotify_fivetran.models import Connection
+
 #: XCom key under which the setup sensor also pushes the connection's schedule as it saw it.
 SCHEDULE_XCOM_KEY = "schedule"
 
@@ -76,6 +79,12 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
         self.fivetran_conn_id = fivetran_conn_id
         self.hook_params = checked_hook_params(hook_params)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
+        # What a check learned: the connection's group (its trigger shares the group's poll), and where
+        # the wait stands in its re-test schedule (``decisions.retest_due``).
+        self._seen_group_id: str | None = None
+        self._wait_started: datetime | None = None
+        self._retest_now = True
+        self._pokes = 0
 
     # -- subclasses --------------------------------------------------------------------------------------
     def _check(self) -> tuple[Decision, dict[str, Any]]:
@@ -85,6 +94,17 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
     def _trigger(self, end_time: datetime) -> BaseTrigger:
         """The trigger that waits in the triggerer until ``end_time``."""
         raise NotImplementedError
+
+    def _saw(self, connection: Connection) -> Connection:
+        """Note what a check's read tells the wait beyond its decision (the connection's group)."""
+        self._seen_group_id = connection.group_id or self._seen_group_id
+        return connection
+
+    @property
+    def _trigger_group_id(self) -> str | None:
+        """The group whose shared poll the trigger reads: the one the first check saw (a check refused by
+        a rate limit saw none), else the one the task was given; None: the trigger reads its connection."""
+        return self._seen_group_id or self.group_id or None
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
         """The exception of a ``failed`` event (``triggers.events.decision_event``) and its message."""
@@ -111,6 +131,7 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
             return listed
         if not self.deferrable:
             return super().execute(context)
+        self._wait_started, self._retest_now = datetime.now(UTC), True
         decision, result = look(self._check)
         if decision.done:
             self._on_done(context, result)
@@ -131,6 +152,10 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
+        from airflow_spotify_fivetran.decisions import retest_due_at_poke
+
+        self._retest_now = retest_due_at_poke(self._poke_number(context), self.poke_interval)
+        self._pokes += 1
         decision, result = look(self._check)
         if decision.failed:
             raise self._failure_of(decision)
@@ -139,6 +164,12 @@ class _FivetranWaitSensor(ConnectionTargetMixin, BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=result)
         self.log.info("%s", decision.reason)
         return False
+
+    def _poke_number(self, context: Context) -> int:
+        """Which poke of this try this is (0 = the first): in reschedule mode each poke runs in a new task
+        instance, and Airflow counts the reschedules (``task_reschedule_count``); in poke mode, this one."""
+        rescheduled = context.get("task_reschedule_count") if self.mode == "reschedule" else None
+        return int(rescheduled) if isinstance(rescheduled, int) else self._pokes
 
     def execute_complete(self, context: Context, event: Any = None, connection_id: str | None = None) -> Any:
         """Resume after the trigger: validate its event; succeed, or fail with the trigger's message."""
@@ -171,7 +202,11 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
 
     :param connection_id: the Fivetran connection id (templated; e.g. the create task's XCom); or give
         ``group_id`` and ``schema`` (templated) to find it with one filtered list call.
-    :param retest_on_poke: re-run the setup tests (``POST .../test``) on each poke instead of reading them.
+    :param retest_on_poke: re-run the setup tests (``POST .../test``) while they fail, at growing gaps: the
+        first check, then after 1, 2, 4... poke intervals, at most 10 minutes apart
+        (``decisions.retest_due``); the pokes between read the connection. Deferred, every re-test of one
+        triggerer through one Airflow connection also stays within a setup-test budget below Fivetran's
+        limit (``triggers.setup_test_budget``).
     :param wait_for_connect_card: keep waiting while tests fail, for a person to authorise in the card.
     :param connect_card_uri: the Connect Card's URI, shown as this task's "Fivetran Connect Card" link: the
         task people watch while the card waits for them (templated; e.g.
@@ -247,11 +282,11 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
         from airflow_spotify_fivetran.summaries import setup_summary, setup_tests_table
 
         connection_id = self.resolve_connection_id()
-        connection = self.hook.get_connection_details(connection_id)
+        connection = self._saw(self.hook.get_connection_details(connection_id))
         decision = setup_decision(connection, failures_are_final=self.failures_are_final)
-        if decision.verdict is Verdict.WAIT and self.retest_on_poke:
-            # Read first, re-test only when needed: a connected connection costs one GET and no
-            # setup-test request (those have a rate limit of their own).
+        if decision.verdict is Verdict.WAIT and self.retest_on_poke and self._retest_now:
+            # Read first, re-test only when needed and due (decisions.retest_due_at_poke): a connected
+            # connection costs one GET and no setup-test request (those have a rate limit of their own).
             connection = self.hook.run_setup_tests(connection_id)
             decision = setup_decision(connection, failures_are_final=self.failures_are_final)
         self.log.info(
@@ -270,6 +305,8 @@ class FivetranSetupTestsSensor(_FivetranWaitSensor):
             retest=self.retest_on_poke,
             failures_are_final=self.failures_are_final,
             hook_params=self.hook_params,
+            group_id=self._trigger_group_id,
+            wait_started=self._wait_started.isoformat() if self._wait_started else None,
         )
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
@@ -350,7 +387,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
         from airflow_spotify_fivetran.summaries import sync_summary
 
         baseline = self._baseline()
-        connection = self.hook.get_connection_details(self.resolve_connection_id())
+        connection = self._saw(self.hook.get_connection_details(self.resolve_connection_id()))
         decision = sync_decision(connection, baseline=baseline, fail_on_rescheduled=self.fail_on_rescheduled)
         # The same keys as the trigger's result, so the XCom does not depend on how the task waited.
         return decision, {**sync_summary(connection), "baseline": baseline.isoformat() if baseline else None}
@@ -367,6 +404,7 @@ class FivetranSyncSensor(_FivetranWaitSensor):
             baseline=baseline.isoformat() if baseline else None,
             fail_on_rescheduled=self.fail_on_rescheduled,
             hook_params=self.hook_params,
+            group_id=self._trigger_group_id,
         )
 
     def _failure(self, message: str, event: dict[str, Any]) -> FivetranError:
