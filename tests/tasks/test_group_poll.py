@@ -124,9 +124,11 @@ def test_a_connection_missing_from_its_groups_answer_is_read_on_its_own(sim: Sim
 
     gone, moved = asyncio.run(LoopClock().run(triggers, until=60))
 
-    assert gone is not None and gone.payload["status"] == "error"
+    assert gone is not None
+    assert gone.payload["status"] == "error"
     assert "Connection with id 'no_such_connection' doesn't exist" in gone.payload["message"]
-    assert moved is not None and moved.payload["status"] == "success"
+    assert moved is not None
+    assert moved.payload["status"] == "success"
     assert sorted((e["method"], e["path"], e["status"]) for e in sim.requests()) == [
         (*LIST, 200),
         (*LIST, 404),  # a group that is gone reads as empty
@@ -195,5 +197,6 @@ def test_sync_trigger_without_a_group_reads_its_connection_as_before(sim: Sim) -
     sim.complete_sync(conn_id)
     (event,) = asyncio.run(LoopClock().run([sync_trigger(conn_id, None)], until=60))
 
-    assert event is not None and event.payload["status"] == "success"
+    assert event is not None
+    assert event.payload["status"] == "success"
     assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")]

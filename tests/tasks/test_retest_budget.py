@@ -201,7 +201,7 @@ def test_a_rescheduled_sensor_counts_its_pokes_with_airflow(sim: Sim, context: C
             task_id="wait", connection_id=conn_id, retest_on_poke=True, mode="reschedule", poke_interval=30
         )
         sim.control.clear_requests()
-        assert task.poke({**context, "task_reschedule_count": count}) is False  # type: ignore[typeddict-item]
+        assert task.poke({**context, "task_reschedule_count": count}) is False
         tested.append("test" in reads_and_tests(sim))
     assert [i for i, t in enumerate(tested) if t] == [0, 1, 3, 7]
 
