@@ -104,6 +104,104 @@ def test_every_constructor_parameter_is_serialized(trigger_class: type[BaseTrigg
     assert set(trigger.serialize()[1]) == parameters
 
 
+GROUP = "group_of_waits"
+WAIT_STARTED = "2026-01-01T00:00:05+00:00"
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        FivetranSetupTestsTrigger(
+            connection_id="conn",
+            fivetran_conn_id="fivetran_default",
+            poll_interval=30,
+            end_time=END,
+            retest=True,
+            group_id=GROUP,
+            wait_started=WAIT_STARTED,
+        ),
+        FivetranSyncTrigger(
+            connection_id="conn",
+            fivetran_conn_id="fivetran_default",
+            poll_interval=30,
+            end_time=END,
+            baseline=BASELINE,
+            group_id=GROUP,
+        ),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_a_group_and_a_wait_start_survive_the_round_trip(trigger: BaseTrigger) -> None:
+    classpath, kwargs = trigger.serialize()
+    rebuilt = import_string(classpath)(**json.loads(json.dumps(kwargs)))
+
+    assert rebuilt == trigger
+    assert rebuilt.group_id == GROUP  # type: ignore[attr-defined]
+    assert kwargs.get("wait_started") in (None, WAIT_STARTED)
+
+
+@pytest.mark.parametrize(
+    ("trigger_class", "old_kwargs"),
+    [
+        (
+            FivetranSetupTestsTrigger,
+            {"retest": True, "failures_are_final": False},
+        ),
+        (FivetranSyncTrigger, {"baseline": BASELINE, "fail_on_rescheduled": False}),
+    ],
+)
+def test_a_trigger_serialized_by_the_previous_version_still_loads_and_reads_its_connection(
+    sim: Sim, trigger_class: type[BaseTrigger], old_kwargs: dict[str, Any]
+) -> None:
+    """Kwargs stored before this version (no group, no wait start): the rebuilt trigger reads its own
+    connection, and its re-test schedule counts from its own start."""
+    conn_id = sim.create()
+    stored = {
+        "connection_id": conn_id,
+        "fivetran_conn_id": "fivetran_default",
+        "poll_interval": 0.05,
+        "end_time": None,
+        "hook_params": {},
+        **old_kwargs,
+    }
+    trigger = trigger_class(**stored)
+    if trigger_class is FivetranSyncTrigger:
+        sim.complete_sync(conn_id)
+
+    assert trigger.serialize()[1]["group_id"] is None
+    assert first_event(trigger).payload["status"] == "success"
+    assert {path for _, path in sim.calls()} <= {
+        f"/v1/connections/{conn_id}",
+        f"/v1/connections/{conn_id}/test",
+    }
+
+
+def test_waiting_tasks_hand_their_trigger_the_group_their_check_saw(sim: Sim, context: Context) -> None:
+    setup_conn = sim.create("spotify_setup_wait", auth=False, run_setup_tests=False)
+    setup = FivetranSetupTestsSensor(
+        task_id="setup", connection_id=setup_conn, deferrable=True, retest_on_poke=True
+    )
+    before = datetime.now(UTC)
+    setup_kwargs = expect_deferral(setup, context).trigger.serialize()[1]
+    sync_conn, _ = synced(sim)
+    sync = FivetranSyncOperator(
+        task_id="sync", connection_id=sync_conn, wait_for_completion=True, deferrable=True
+    )
+    sync_kwargs = expect_deferral(sync, context).trigger.serialize()[1]
+
+    assert setup_kwargs["group_id"] == sim.group_id
+    assert before <= datetime.fromisoformat(setup_kwargs["wait_started"]) <= datetime.now(UTC)
+    assert sync_kwargs["group_id"] == sim.group_id
+
+
+def test_a_first_check_refused_by_a_rate_limit_hands_no_group(sim: Sim, context: Context) -> None:
+    conn_id = sim.create()
+    sim.control.add_fault(f"GET /v1/connections/{conn_id}", "error", status=429, retry_after=300, count=1)
+    task = FivetranSyncSensor(task_id="wait", connection_id=conn_id, deferrable=True, baseline=BASELINE)
+
+    assert expect_deferral(task, context).trigger.serialize()[1]["group_id"] is None
+
+
 # -- the flags a task hands to its trigger ------------------------------------------------------------------
 
 
