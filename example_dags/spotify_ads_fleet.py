@@ -28,6 +28,10 @@ Tasks:
 
    Each instance depends only on its own tasks: an entry that fails (a group that does not exist, tests that
    never pass) stops only its own instance; every other entry is still created, tested and scheduled.
+3. ``report_api_calls`` (a teardown: it runs whatever the entries' outcomes, and does not change the run's
+   state) adds up the Fivetran API calls every task of the
+   run made, retries included (each task logs its own and pushes it as the XCom ``api_calls``; a deferred
+   wait's include its trigger's), logs the total and returns it.
 
 API calls: what a run costs grows with the number of groups and of changes, not of connections. Reading the
 groups costs ``ceil(connections in the group / 1000)`` list calls per group. An entry whose connection exists
@@ -40,10 +44,10 @@ Rate limits and parallelism: at most ``FLEET_PARALLELISM`` instances of each tas
 schedule) run at once (``max_active_tis_per_dag``), and ``max_active_runs=1`` keeps two runs from racing to
 create the same connection. The wait has no such cap on purpose: Airflow counts a *deferred* task instance as
 active, so a cap on the wait would let a few entries whose access never arrives hold every slot while the
-healthy entries queue behind them. A deferred wait holds no worker slot; what it costs is API calls (one
-re-test per ``poke_interval`` per connection), and Fivetran limits setup-test requests to 250 a minute: the
-hook retries a 429 after the ``Retry-After`` Fivetran sends, and a wait that meets a long one waits it out
-within its own timeout. Keep ``connections x 60 / poke_interval`` well under 250. To share one budget
+healthy entries queue behind them. A deferred wait holds no worker slot and few API calls: the waits of one
+group share one list poll per ``poke_interval`` in the triggerer, and their re-tests of the setup tests come
+at doubling gaps (up to 10 minutes) within a per-triggerer budget below Fivetran's setup-test limits (250 a
+minute, 2,500 an hour); a 429 that still comes is waited out within the wait's timeout. To share one budget
 between several DAGs, give the writing tasks an Airflow pool (``pool="fivetran"``) as well.
 
 Retries: every task is retried (``RETRIES`` times, ``RETRY_DELAY`` apart). That is safe because each step
@@ -64,7 +68,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param, task, task_group
+from airflow.sdk import DAG, Param, task, task_group, teardown
 
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator, FivetranSetScheduleOperator
 from airflow_spotify_fivetran.sensors import FivetranSetupTestsSensor
@@ -83,6 +87,14 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("SPOTIFY_ADS_RETRY_DELAY", 
 #: How each mapped task instance is labelled in the UI: its entry's name in the spec, the same on all three
 #: tasks (instance i of each task is entry i of validate_spec's plan).
 ENTRY_NAME = "{{ ti.xcom_pull(task_ids='validate_spec')[ti.map_index]['name'] }}"
+
+#: The tasks whose Fivetran API calls a run adds up (every map index of the mapped ones).
+COUNTED_TASKS = (
+    "validate_spec",
+    "provision.create_connection",
+    "provision.wait_for_setup_tests",
+    "provision.schedule_and_unpause",
+)
 
 #: The schedule task's arguments an entry may set (see ``airflow_spotify_fivetran.fleet``).
 SCHEDULE_KEYS = ("sync_frequency", "daily_sync_time", "time_zone", "schedule_type", "paused")
@@ -118,13 +130,14 @@ with DAG(
 ) as dag:
 
     @task(task_id="validate_spec")
-    def validate_spec(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def validate_spec(params: dict[str, Any] | None = None, ti: Any = None) -> list[dict[str, Any]]:
         """Read and validate the whole spec, then read each of its groups once; return one JSON entry per
         connection with its listed state (no secrets)."""
         from airflow_spotify_fivetran.fleet import load_fleet_spec, log_plan, plan_fleet
         from airflow_spotify_fivetran.hooks.credentials import spotify_auth_from_connection
         from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
         from airflow_spotify_fivetran.inventory import listed_state, read_groups
+        from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY
 
         path = Path(str((params or {}).get("spec_path") or SPEC_FILE))
         if not path.is_absolute():
@@ -140,6 +153,9 @@ with DAG(
             groups = read_groups(hook, (entry.group_id for entry in entries))
         finally:
             hook.close()
+            logging.getLogger(__name__).info("Spent %s", hook.spend)
+            if ti is not None:
+                ti.xcom_push(key=API_CALLS_XCOM_KEY, value=hook.spend.to_json())
         planned = []
         for entry in entries:
             # A group Fivetran does not know has no listed state: its create finds out, and fails alone.
@@ -209,4 +225,16 @@ with DAG(
             map_index_template=ENTRY_NAME,
         )
 
-    provision.expand_kwargs(validate_spec().map(provision_kwargs))
+    # A teardown: it runs whatever the entries' outcomes, and its own does not decide the run's state.
+    @teardown
+    @task(task_id="report_api_calls")
+    def report_api_calls(ti: Any = None) -> dict[str, int]:
+        """The run's Fivetran API calls: every task's count (XCom ``api_calls``), added up and logged."""
+        from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY, total
+
+        spent = total(ti.xcom_pull(task_ids=list(COUNTED_TASKS), key=API_CALLS_XCOM_KEY) or [])
+        logging.getLogger(__name__).info("This run of the fleet spent %s in all", spent)
+        return spent.to_json()
+
+    entries = validate_spec()
+    provision.expand_kwargs(entries.map(provision_kwargs)) >> report_api_calls()

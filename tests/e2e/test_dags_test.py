@@ -191,6 +191,9 @@ def test_fleet_dag_provisions_every_entry_then_a_rerun_changes_nothing(
         )
         assert [label for (label,) in labels] == names, task
 
+    # The run's report adds up what each task counted: exactly the requests Fivetran saw.
+    assert home.xcom("spotify_ads_fleet", "report_api_calls") == {"calls": len(log), "retries": 0}
+
     seen = max(e["seq"] for e in log)
     second = home.dags_test("spotify_ads_fleet")
     assert_passed(second)
@@ -208,6 +211,8 @@ def test_fleet_dag_provisions_every_entry_then_a_rerun_changes_nothing(
     )
     assert len(calls) == 1  # the shipped spec: 4 entries in one group
     assert sorted(c["id"] for c in sim.control.connections()) == sorted(c["id"] for c in held.values())
+    assert home.xcom("spotify_ads_fleet", "report_api_calls") == {"calls": len(calls), "retries": 0}
+    assert f"This run of the fleet spent {len(calls)} Fivetran API call (0 retries) in all" in second.output
 
 
 def test_fleet_dag_entry_that_fails_at_fivetran_stops_only_itself(
@@ -260,6 +265,8 @@ def test_fleet_dag_with_a_bad_entry_fails_validation_and_creates_nothing(
     )
     states = home.task_states("spotify_ads_fleet")
     assert states[("validate_spec", -1)] == "failed"
+    assert states.pop(("report_api_calls", -1)) == "success"  # the run's report runs whatever happened
     assert not [key for key, state in states.items() if key[0] != "validate_spec" and state == "success"]
+    assert home.xcom("spotify_ads_fleet", "report_api_calls") == {"calls": 0, "retries": 0}
     assert sim.control.requests() == []  # not one call to Fivetran
     assert sim.control.connections() == []
