@@ -29,6 +29,8 @@ from airflow_spotify_fivetran.exceptions import (
 from airflow_spotify_fivetran.spend import API_CALLS_XCOM_KEY, ApiSpend
 
 if TYPE_CHECKING:
+    from airflow.triggers.base import BaseTrigger
+
     from airflow_spotify_fivetran.decisions import Decision
     from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
 
@@ -104,10 +106,10 @@ class FivetranHookMixin:
     def defer(
         self,
         *,
-        trigger: Any,
+        trigger: BaseTrigger,
         method_name: str,
         kwargs: dict[str, Any] | None = None,
-        timeout: timedelta | None = None,
+        timeout: timedelta | int | float | None = None,
     ) -> NoReturn:
         """``BaseOperator.defer``, carrying what this try spent so far to the method that resumes it."""
         spent = self._spent().to_json()
