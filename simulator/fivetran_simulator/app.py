@@ -278,7 +278,9 @@ class FivetranApi:
                 raise self._no_route(request.method, request.path, allowed)
             body = self._body(request, raw, route)
             verdict = self.state.limiter.check(
-                self.state.clock.timestamp(), setup_test=self._is_setup_test(route, body)
+                self.state.clock.timestamp(),
+                setup_test=self._is_setup_test(route, body),
+                create=route.handler is FivetranApi.create_connection,
             )
             if not verdict.allowed:
                 raise ApiError(

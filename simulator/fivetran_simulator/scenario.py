@@ -19,6 +19,7 @@ A scenario file is JSON; every section is optional::
         "by_schema": {"my_schema": {"outcome": "failure"}}   # per connection schema; unset fields inherit
       },
       "rate_limits": {"all_per_hour": 500},    # absent/null: off; {}: Fivetran's limits; see ratelimit.py
+                                               # (creates_per_minute, reported by users: only when set)
       "faults": [{"route": "POST /v1/connections", "kind": "error", "status": 503}],
       "extra_setup_tests": [{"title": "Checking report availability", "status": "WARNING", "message": "..."}],
       "seed": 42                               # makes connection ids reproducible

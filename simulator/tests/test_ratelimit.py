@@ -67,8 +67,30 @@ def test_fivetran_defaults(simulator_http: SimulatorHttp, simulator: SimulatorSe
         "all_per_hour": 20000,
         "setup_tests_per_minute": 250,
         "setup_tests_per_hour": 2500,
+        "creates_per_minute": None,  # reported by users only: off unless a scenario sets it
     }
     assert simulator_http.get("/v1/connections").headers["X-Rate-Limit"] == "20000"
+    for i in range(21):  # more than the 20 creates a minute users report: not limited unless asked
+        assert simulator_http.post("/v1/connections", json=create_body(f"s{i}", run_setup_tests=False)).ok
+
+
+def test_creates_per_minute_when_set(simulator_http: SimulatorHttp, simulator: SimulatorServer) -> None:
+    simulator.control.set_scenario({"rate_limits": {"creates_per_minute": 2, "setup_tests_per_minute": None}})
+    conn_id = create(simulator_http, "a")["id"]  # create 1 (at 00:00:00)
+    simulator.control.advance_clock(15)
+    create(simulator_http, "b", run_setup_tests=False)  # 2 (00:00:15): counted without setup tests too
+    simulator.control.advance_clock(15)
+    response = simulator_http.post("/v1/connections", json=create_body("c"))
+    assert "Rate limit" in error(response, 429, "TooManyRequests")
+    assert response.headers["Retry-After"] == "30"  # the 00:00:00 create leaves the window at 00:01:00
+    # Only creates count: reads, edits and setup tests of existing connections pass.
+    assert simulator_http.get(f"/v1/connections/{conn_id}").status_code == 200
+    assert simulator_http.post(f"/v1/connections/{conn_id}/test", json={}).status_code == 200
+    assert simulator_http.patch(f"/v1/connections/{conn_id}", json={"paused": True}).status_code == 200
+    simulator.control.advance_clock(30)
+    create(simulator_http, "c")  # refused requests were not counted: a slot is free again
+    error(simulator_http.post("/v1/connections", json=create_body("d")), 429)
+    assert [c["schema"] for c in simulator.control.connections()] == ["a", "b", "c"]
 
 
 def test_reset_forgets_counted_requests(simulator_http: SimulatorHttp, simulator: SimulatorServer) -> None:
