@@ -84,9 +84,12 @@ RETRIES = int(os.environ.get("SPOTIFY_ADS_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("SPOTIFY_ADS_RETRY_DELAY", "60")))
 
 
+#: validate_spec's XCom key of the entries' names, in the plan's order: a small list for the labels below,
+#: where the plan itself (each entry with its listed state) is kilobytes an entry.
+ENTRY_NAMES_XCOM_KEY = "entry_names"
 #: How each mapped task instance is labelled in the UI: its entry's name in the spec, the same on all three
 #: tasks (instance i of each task is entry i of validate_spec's plan).
-ENTRY_NAME = "{{ ti.xcom_pull(task_ids='validate_spec')[ti.map_index]['name'] }}"
+ENTRY_NAME = f"{{{{ ti.xcom_pull(task_ids='validate_spec', key='{ENTRY_NAMES_XCOM_KEY}')[ti.map_index] }}}}"
 
 #: The tasks whose Fivetran API calls a run adds up (every map index of the mapped ones).
 COUNTED_TASKS = (
@@ -148,6 +151,8 @@ with DAG(
 
         entries = plan_fleet(load_fleet_spec(path), check_connection=check_connection)
         log_plan(entries, str(path))
+        if ti is not None:
+            ti.xcom_push(key=ENTRY_NAMES_XCOM_KEY, value=[entry.name for entry in entries])
         hook = FivetranHook(FIVETRAN_CONN_ID)
         try:
             groups = read_groups(hook, (entry.group_id for entry in entries))
