@@ -13,8 +13,12 @@ every trigger asking meanwhile awaits. Fivetran's list answer carries each conne
 * A fetch refused with a rate limit (429) is remembered until its ``Retry-After`` has passed: callers meanwhile
   get a ``FivetranRateLimitError`` with the time left, without a new request (no storm of a thousand
   retries). Any other error goes to the callers of that fetch only; the next look fetches again.
+* A poll is shared only when it saves requests: while a group has no more waiting triggers than its list
+  takes pages (one, up to 1,000 connections), each reads its own connection (``shares``): as many requests,
+  and a much smaller answer than the whole group's.
 * A connection missing from the answer (moved to another group, deleted, or a group answer cut short) is
-  ``None``: the trigger reads its own connection then, so a deleted one still fails its wait clearly (404).
+  ``None``, as is every connection of a poll not shared: the trigger reads its own connection then, so a
+  deleted one still fails its wait clearly (404).
   A group that no longer exists (404 on the list) reads as an empty group, for the same reason.
 * Pollers are counted by their users (``use_group_poller``) and dropped with the last one: a long-lived
   triggerer keeps none for groups nobody waits on.
@@ -32,6 +36,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_spotify_fivetran.exceptions import FivetranNotFoundError, FivetranRateLimitError
+
+#: Connections per page of a group's list (``FivetranAsyncHook.list_group``: Fivetran's largest ``limit``).
+PAGE_SIZE = 1000
 
 if TYPE_CHECKING:
     from airflow_spotify_fivetran.spend import ApiSpend
@@ -51,10 +58,20 @@ def fresh(started: datetime | None, max_age: float, now: datetime) -> bool:
     return 0 <= age < max_age
 
 
+def shares(waits: int, pages: int) -> bool:
+    """Whether ``waits`` triggers of a group whose list takes ``pages`` requests (1 before any answer) save
+    requests by listing the group instead of each reading its own connection."""
+    return waits > max(pages, 1)
+
+
 @dataclass
 class _Snapshot:
     started: datetime
     items: dict[str, dict[str, Any]]
+
+    @property
+    def pages(self) -> int:
+        return -(-len(self.items) // PAGE_SIZE)
 
 
 @dataclass
@@ -82,7 +99,8 @@ class GroupPoller:
         self, connection_id: str, *, max_age: float, now: datetime, spend: ApiSpend | None = None
     ) -> dict[str, Any] | None:
         """The connection's item in a group answer fresh for ``max_age`` at ``now`` (``fresh``), or
-        ``None`` when the group's answer does not hold it. ``spend``: where the requests of a fetch this
+        ``None`` when the group's answer does not hold it or the poll is not worth sharing (``shares``): the
+        caller reads its own connection then. ``spend``: where the requests of a fetch this
         call starts are counted.
 
         Raises what the fetch raised: a ``FivetranRateLimitError`` (also, without a request, while an
@@ -91,6 +109,8 @@ class GroupPoller:
         snapshot = self._snapshot
         if snapshot is not None and fresh(snapshot.started, max_age, now):
             return snapshot.items.get(connection_id)
+        if not shares(self.users, snapshot.pages if snapshot is not None else 1):
+            return None
         if self._limited_until is not None and now < self._limited_until and self._limit is not None:
             raise _still_limited(self._limit, (self._limited_until - now).total_seconds())
         fetch = self._fetch

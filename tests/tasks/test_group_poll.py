@@ -15,7 +15,7 @@ import pytest
 
 from airflow_spotify_fivetran.spend import ApiSpend
 from airflow_spotify_fivetran.triggers.fivetran import FivetranSetupTestsTrigger, FivetranSyncTrigger
-from airflow_spotify_fivetran.triggers.group_poll import active_pollers, fresh, use_group_poller
+from airflow_spotify_fivetran.triggers.group_poll import active_pollers, fresh, shares, use_group_poller
 from fivetran_simulator.clock import parse_iso
 from tests.tasks.clock import START
 from tests.tasks.loop_clock import LoopClock
@@ -118,23 +118,30 @@ def test_a_rate_limited_list_is_remembered_not_retried_by_every_wait(sim: Sim) -
 
 def test_a_connection_missing_from_its_groups_answer_is_read_on_its_own(sim: Sim) -> None:
     """Deleted, or moved to another group: the wait reads its own connection, and a 404 ends it clearly."""
-    conn_id = sim.create()
-    triggers = [sync_trigger("no_such_connection", sim.group_id), sync_trigger(conn_id, "no_such_group")]
-    sim.complete_sync(conn_id)
-
-    gone, moved = asyncio.run(LoopClock().run(triggers, until=60))
-
-    assert gone is not None
-    assert gone.payload["status"] == "error"
-    assert "Connection with id 'no_such_connection' doesn't exist" in gone.payload["message"]
-    assert moved is not None
-    assert moved.payload["status"] == "success"
-    assert sorted((e["method"], e["path"], e["status"]) for e in sim.requests()) == [
-        (*LIST, 200),
-        (*LIST, 404),  # a group that is gone reads as empty
-        ("GET", f"/v1/connections/{conn_id}", 200),
-        ("GET", "/v1/connections/no_such_connection", 404),
+    listed, moved = sim.create("spotify_listed"), sim.create("spotify_moved")
+    sim.complete_sync(listed)
+    sim.complete_sync(moved)
+    triggers = [
+        sync_trigger("no_such_connection", sim.group_id),
+        sync_trigger(listed, sim.group_id),
+        sync_trigger(moved, "no_such_group"),
+        sync_trigger(listed, "no_such_group"),
     ]
+
+    events = asyncio.run(LoopClock().run(triggers, until=60))
+
+    assert [e.payload["status"] if e else None for e in events] == ["error", "success", "success", "success"]
+    assert events[0] is not None
+    assert "Connection with id 'no_such_connection' doesn't exist" in events[0].payload["message"]
+    assert sorted((e["method"], e["path"], e["status"]) for e in sim.requests()) == sorted(
+        [
+            (*LIST, 200),
+            (*LIST, 404),  # a group that is gone reads as empty: its waits read their own
+            ("GET", "/v1/connections/no_such_connection", 404),
+            ("GET", f"/v1/connections/{moved}", 200),
+            ("GET", f"/v1/connections/{listed}", 200),
+        ]
+    )
 
 
 def test_a_cancelled_wait_does_not_cancel_the_fetch_the_others_await(sim: Sim) -> None:
@@ -143,7 +150,10 @@ def test_a_cancelled_wait_does_not_cancel_the_fetch_the_others_await(sim: Sim) -
     leader_spend = ApiSpend()
 
     async def scenario() -> tuple[Any, Any]:
-        with use_group_poller("fivetran_default", {}, sim.group_id) as poller:
+        with (
+            use_group_poller("fivetran_default", {}, sim.group_id) as poller,
+            use_group_poller("fivetran_default", {}, sim.group_id),
+        ):
             leader = asyncio.create_task(poller.connection(first, max_age=30, now=START, spend=leader_spend))
             await asyncio.sleep(0.1)  # the leader's fetch is on its way
             follower = asyncio.create_task(poller.connection(second, max_age=30, now=START))
@@ -168,7 +178,10 @@ def test_a_fetch_error_goes_to_its_waits_and_the_next_look_fetches_again(sim: Si
     sim.control.add_fault("GET /v1/connections", "error", status=400, count=1)
 
     async def scenario() -> Any:
-        with use_group_poller("fivetran_default", {}, sim.group_id) as poller:
+        with (
+            use_group_poller("fivetran_default", {}, sim.group_id) as poller,
+            use_group_poller("fivetran_default", {}, sim.group_id),
+        ):
             with pytest.raises(Exception, match="400"):
                 await poller.connection(conn_id, max_age=30, now=START)
             return await poller.connection(conn_id, max_age=30, now=START + timedelta(seconds=1))
@@ -196,6 +209,25 @@ def test_sync_trigger_without_a_group_reads_its_connection_as_before(sim: Sim) -
     conn_id = sim.create()
     sim.complete_sync(conn_id)
     (event,) = asyncio.run(LoopClock().run([sync_trigger(conn_id, None)], until=60))
+
+    assert event is not None
+    assert event.payload["status"] == "success"
+    assert sim.calls() == [("GET", f"/v1/connections/{conn_id}")]
+
+
+@pytest.mark.parametrize(
+    ("waits", "pages", "shared"),
+    [(1, 1, False), (2, 1, True), (2, 0, True), (3, 3, False), (4, 3, True)],
+)
+def test_a_poll_is_shared_only_when_it_saves_requests(waits: int, pages: int, shared: bool) -> None:
+    assert shares(waits, pages) is shared
+
+
+def test_a_lone_wait_of_a_group_reads_its_own_connection(sim: Sim) -> None:
+    """One wait: its own read costs the same one request as the group's list, with a far smaller answer."""
+    conn_id = sim.create()
+    sim.complete_sync(conn_id)
+    (event,) = asyncio.run(LoopClock().run([sync_trigger(conn_id, sim.group_id)], until=60))
 
     assert event is not None
     assert event.payload["status"] == "success"
