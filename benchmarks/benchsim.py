@@ -11,7 +11,8 @@ Nothing here changes the package's simulator; this process subclasses it and add
 * **a faster clock** (``--speed K``): simulator time runs K times faster than wall time, so a per-minute
   rate-limit window lasts 60/K real seconds. ``Retry-After`` is converted to real seconds (rounded up), so a
   client sleeping as told waits exactly as long as the limit requires. ``--speed 1`` is the plain real clock;
-* bench control routes: ``GET /_bench/stats``, ``POST /_bench/stats/reset``, ``POST /_bench/populate``
+* bench control routes: ``GET /_bench/stats``, ``GET /_bench/times`` (when each counted request arrived, in
+  this process's monotonic seconds: requests per poll interval), ``POST /_bench/stats/reset``, ``POST /_bench/populate``
   (create N connected connections with the demo credentials, in-process) and ``POST /_bench/sync_all``
   (start a sync of the given connections at one simulator instant).
 
@@ -61,12 +62,15 @@ class BenchStats:
     peak_open: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    #: When each request arrived (the request log's ``monotonic``: this process's monotonic seconds).
+    times: list[float] = field(default_factory=list)
 
     def reset(self) -> None:
         self.accepted = 0
         self.peak_open = self.open
         self.requests.clear()
         self.statuses.clear()
+        self.times.clear()
 
     def record(self, entry: dict[str, Any]) -> None:
         path = entry["path"]
@@ -75,6 +79,7 @@ class BenchStats:
             template = DEPRECATED + template[len(CURRENT) :]
         self.requests[f"{entry['method']} {template}"] += 1
         self.statuses[int(entry.get("status") or 0)] += 1
+        self.times.append(float(entry["monotonic"]))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +143,7 @@ class BenchControlApi(ControlApi):
         return [
             *super().routes(),
             web.get("/_bench/stats", self.stats),
+            web.get("/_bench/times", self.times),
             web.post("/_bench/stats/reset", self.reset_stats),
             web.post("/_bench/populate", self.populate),
             web.post("/_bench/sync_all", self.sync_all),
@@ -150,6 +156,9 @@ class BenchControlApi(ControlApi):
 
     async def stats(self, request: web.Request) -> web.Response:
         return _json(self.bench.to_dict())
+
+    async def times(self, request: web.Request) -> web.Response:
+        return _json({"times": self.bench.times})
 
     async def reset_stats(self, request: web.Request) -> web.Response:
         self.bench.reset()

@@ -29,6 +29,32 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def most_in_any_window(moments: Sequence[float], span: float) -> int:
+    """The most of ``moments`` (seconds) that fall in any window ``[t, t + span)``."""
+    ordered = sorted(moments)
+    most, first = 0, 0
+    for last, moment in enumerate(ordered):
+        while ordered[first] <= moment - span:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def per_interval_counts(moments: Sequence[float], span: float) -> list[int]:
+    """How many of ``moments`` fall in each whole interval ``[t0 + k*span, t0 + (k+1)*span)`` from the first one
+    (a last, partial interval is left out)."""
+    if not moments:
+        return []
+    start, end = min(moments), max(moments)
+    whole = int((end - start) // span)
+    counts = [0] * whole
+    for moment in moments:
+        k = int((moment - start) // span)
+        if k < whole:
+            counts[k] += 1
+    return counts
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment of a benchmark subprocess: no AIRFLOW_* of the caller, a throwaway AIRFLOW_HOME.
 
@@ -87,8 +113,10 @@ def write_between_markers(path: Path, name: str, block: str) -> None:
 class BenchSimProcess:
     """``benchsim.py`` in its own process (and process group), stopped by its own process id."""
 
-    def __init__(self, *, speed: float = 1.0, scenario: dict[str, Any] | None = None) -> None:
-        cmd = [str(OUR_PYTHON), str(HERE / "benchsim.py"), "--speed", str(speed)]
+    def __init__(
+        self, *, speed: float = 1.0, scenario: dict[str, Any] | None = None, log_size: int = 1000
+    ) -> None:
+        cmd = [str(OUR_PYTHON), str(HERE / "benchsim.py"), "--speed", str(speed), "--log-size", str(log_size)]
         if scenario is not None:
             cmd += ["--scenario", json.dumps(scenario)]
         self.process = subprocess.Popen(
@@ -112,6 +140,10 @@ class BenchSimProcess:
 
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/_bench/stats")
+
+    def request_times(self) -> list[float]:
+        """When each request counted since the last reset arrived (the server's monotonic seconds)."""
+        return [float(t) for t in self.call("GET", "/_bench/times")["times"]]
 
     def reset_stats(self) -> None:
         self.call("POST", "/_bench/stats/reset")

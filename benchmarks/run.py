@@ -1,14 +1,18 @@
-"""``make bench``: issue #7's benchmarks, ours against ``airflow-provider-fivetran-async`` 2.4.0, in one table.
+"""``make bench``: issues #7 and #15's benchmarks, ours against ``airflow-provider-fivetran-async`` 2.4.0, one table.
 
 Rows (each measured in this run, ours and theirs side by side):
 
 1. DAG-parse cost: what importing the operators and sensors (and, apart, the hook module) adds to a fresh
    process that already imported ``airflow.sdk`` (median of >= 7 fresh processes each, bytecode cached);
-2. API calls of a fresh provisioning (create, setup-test wait, schedule) and of an unchanged re-run;
-3. 1,000 deferred waits in one event loop (a triggerer's situation) against a simulator in another process:
+2. API calls of a fresh provisioning (create, setup-test wait, schedule) and of an unchanged re-run; and the
+   fleet DAG on 1,000 entries in one group, run twice: the re-run's calls and writes (``fleet_rerun.py``);
+3. 1,000 deferred waits in one event loop (a triggerer's situation; ours share their group's list poll)
+   against a simulator in another process: requests per poll interval and calls per hour at a 30 s interval,
    TCP connections accepted by the simulator, requests, peak memory growth, CPU time, event-loop lag;
-4. a fleet of 200 connections provisioned under a tight setup-test rate limit: time against the floor the
-   limit allows, and failures.
+4. a fleet of 200 connections provisioned under tight create and setup-test rate limits: time against the
+   floor the limits allow, and failures;
+5. 200 setup waits whose tests keep failing, re-testing for one simulated hour in one event loop against
+   Fivetran's limits, on a virtual clock (``retest_budget.py``): 429 answers, setup tests per minute and hour.
 
 Theirs runs in its own virtual environment, ``.bench-venv/`` (created on first use with the same Airflow
 version and the same versions of every shared dependency as ours); ours runs with this interpreter.
@@ -45,9 +49,13 @@ from common import (
     clean_env,
     fivetran_conn_env,
     median,
+    most_in_any_window,
+    per_interval_counts,
     run_json,
     write_between_markers,
 )
+
+from fivetran_simulator import DEFAULT_GROUP_ID
 
 README = REPO / "README.md"
 PYCACHE = REPO / ".bench" / "pycache"
@@ -71,7 +79,11 @@ class Settings:
     poll: float
     fleet_count: int
     fleet_limit: int
+    fleet_creates: int
     fleet_speed: float
+    rerun_count: int
+    retest_count: int
+    retest_seconds: float
 
 
 FULL = Settings(
@@ -83,7 +95,11 @@ FULL = Settings(
     poll=1.0,
     fleet_count=200,
     fleet_limit=50,
+    fleet_creates=20,
     fleet_speed=6,
+    rerun_count=1000,
+    retest_count=200,
+    retest_seconds=3600,
 )
 QUICK = Settings(
     parse_runs=3,
@@ -94,7 +110,11 @@ QUICK = Settings(
     poll=1.0,
     fleet_count=40,
     fleet_limit=20,
+    fleet_creates=20,
     fleet_speed=6,
+    rerun_count=100,
+    retest_count=50,
+    retest_seconds=3600,
 )
 
 
@@ -192,8 +212,14 @@ def parse_cost(settings: Settings) -> dict[str, Any]:
 # -- row 2 -----------------------------------------------------------------------------------------------
 
 
-def api_calls() -> dict[str, Any]:
-    return run_json([str(OUR_PYTHON), str(HERE / "provisioning_calls.py")], clean_env())
+def api_calls(settings: Settings) -> dict[str, Any]:
+    result = run_json([str(OUR_PYTHON), str(HERE / "provisioning_calls.py")], clean_env())
+    # The fleet's re-run: a fresh simulator (no rate limit, real clock) whose log holds both runs' requests.
+    with BenchSimProcess(log_size=4 * settings.rerun_count + 1000) as sim:
+        env = clean_env(**fivetran_conn_env(sim.base_url), AIRFLOW_CONN_SPOTIFY_ADS_CREDENTIALS=SPOTIFY_CONN)
+        cmd = [str(OUR_PYTHON), str(HERE / "fleet_rerun.py"), "--url", sim.base_url]
+        result["fleet"] = run_json([*cmd, "--count", str(settings.rerun_count)], env, timeout=1800)
+    return result
 
 
 # -- row 3 -----------------------------------------------------------------------------------------------
@@ -216,6 +242,8 @@ def one_wait_run(sim: BenchSimProcess, side: str, ids_file: Path, settings: Sett
         "--poll",
         str(settings.poll),
     ]
+    if side == "ours":  # as our sync operator hands its trigger the group its first check saw
+        cmd += ["--group", DEFAULT_GROUP_ID]
     client = subprocess.Popen(
         cmd,
         env=clean_env(**fivetran_conn_env(sim.base_url)),
@@ -243,6 +271,14 @@ def one_wait_run(sim: BenchSimProcess, side: str, ids_file: Path, settings: Sett
         raise RuntimeError(f"{side} waits client exited {client.returncode}:\n{err[-3000:]}")
     result: dict[str, Any] = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
     result["server"] = sim.stats()
+    times = sim.request_times()
+    result["max_per_interval"] = most_in_any_window(times, settings.poll)
+    whole = per_interval_counts(times, settings.poll)
+    result["per_interval"] = whole
+    # Steady state: the median whole interval (a run shorter than two intervals: the mean over it).
+    result["steady_per_interval"] = (
+        median(whole) if whole else len(times) / max(result["elapsed_s"] / settings.poll, 1.0)
+    )
     return result
 
 
@@ -273,6 +309,8 @@ def waits_at_scale(settings: Settings) -> dict[str, Any]:
             "lag_p99_ms": median([r["lag_p99_ms"] for r in results]),
             "lag_max_ms": median([r["lag_max_ms"] for r in results]),
             "elapsed_s": median([r["elapsed_s"] for r in results]),
+            "max_per_interval": max(r["max_per_interval"] for r in results),
+            "steady_per_interval": median([r["steady_per_interval"] for r in results]),
             "runs": results,
         }
     return summary
@@ -283,7 +321,8 @@ def waits_at_scale(settings: Settings) -> dict[str, Any]:
 
 def fleet_under_limit(settings: Settings) -> dict[str, Any]:
     window = 60.0 / settings.fleet_speed
-    scenario = {"rate_limits": {"setup_tests_per_minute": settings.fleet_limit}}
+    limits = {"setup_tests_per_minute": settings.fleet_limit, "creates_per_minute": settings.fleet_creates}
+    scenario = {"rate_limits": limits}
     with BenchSimProcess(speed=settings.fleet_speed, scenario=scenario) as sim:
         env = clean_env(**fivetran_conn_env(sim.base_url), AIRFLOW_CONN_SPOTIFY_ADS_CREDENTIALS=SPOTIFY_CONN)
         cmd = [
@@ -295,10 +334,20 @@ def fleet_under_limit(settings: Settings) -> dict[str, Any]:
             str(settings.fleet_count),
             "--limit",
             str(settings.fleet_limit),
+            "--creates",
+            str(settings.fleet_creates),
             "--window",
             str(window),
         ]
         return run_json(cmd, env)
+
+
+# -- row 5 -----------------------------------------------------------------------------------------------
+
+
+def retests_for_an_hour(settings: Settings) -> dict[str, Any]:
+    cmd = [str(OUR_PYTHON), str(HERE / "retest_budget.py"), "--count", str(settings.retest_count)]
+    return run_json([*cmd, "--seconds", str(settings.retest_seconds)], clean_env(), timeout=1800)
 
 
 # -- the table -------------------------------------------------------------------------------------------
@@ -314,6 +363,7 @@ def verdict(ok: bool) -> str:
 
 def table(results: dict[str, Any], settings: Settings) -> list[str]:
     p, calls, w, f = results["parse"], results["calls"], results["waits"], results["fleet"]
+    rt, fr = results["retests"], calls["fleet"]
     o, t = w["ours"], w["theirs"]
     n = settings.waits
     rows: list[tuple[str, str, str, str, str]] = []
@@ -356,12 +406,43 @@ def table(results: dict[str, Any], settings: Settings) -> list[str]:
         "-",
         f"<= 2: {verdict(rerun <= 2)}",
     )
+    fn, fre = fr["count"], fr["rerun"]
+    add(
+        f"   fleet of {fn:,} in one group, fresh run: API calls (entries provisioned)",
+        f"{fr['fresh']['requests']:,} ({fr['connected']:,} connected)",
+        "n/a (cannot create a connection)",
+        "-",
+    )
+    add(
+        f"   fleet of {fn:,} in one group, unchanged re-run: API calls / writes",
+        f"{fre['requests']} / {fre['writes']}",
+        f"n/a (cannot create; Terraform refresh: {fn:,} reads)",
+        "-",
+        f"<= 2 calls, no writes: {verdict(fre['requests'] <= 2 and fre['writes'] == 0 and fre['done'] == fn)}",
+    )
     reps = f"median of {settings.wait_reps}" if settings.wait_reps > 1 else "1 run"
     add(
         f"3. {n:,} waits in one loop: completed with success ({reps})",
         f"{o['success']:.0f}",
         f"{t['success']:.0f}",
         "",
+        f"all {n:,}: {verdict(o['success'] == n)}",
+    )
+    poll = f"{settings.poll:g} s"
+    add(
+        f"   requests per poll interval ({poll}): most in any interval / steady state",
+        f"{o['max_per_interval']} / {o['steady_per_interval']:g}",
+        f"{t['max_per_interval']} / {t['steady_per_interval']:g}",
+        ratio(o["steady_per_interval"], t["steady_per_interval"]),
+        f"<= 2: {verdict(o['max_per_interval'] <= 2)}",
+    )
+    ours_hour, theirs_hour = o["steady_per_interval"] * 120, t["steady_per_interval"] * 120
+    add(
+        f"   calls per hour of {n:,} waits at a 30 s interval (steady state x 120; limit 20,000/h)",
+        f"{ours_hour:,.0f}",
+        f"{theirs_hour:,.0f}",
+        ratio(ours_hour, theirs_hour),
+        f"< 20,000/h: {verdict(ours_hour < 20_000)}",
     )
     add(
         "   TCP connections accepted by the simulator",
@@ -403,7 +484,8 @@ def table(results: dict[str, Any], settings: Settings) -> list[str]:
         ratio(o["elapsed_s"], t["elapsed_s"]),
     )
     add(
-        f"4. fleet of {f['count']} under {f['limit_per_window']} setup tests / {f['window_s']:g} s: time / floor",
+        f"4. fleet of {f['count']} under {f['creates_per_window']} creates and {f['limit_per_window']} setup tests"
+        f" / {f['window_s']:g} s: time / floor",
         f"{f['elapsed_s']:.1f} s / {f['floor_s']:.0f} s = {f['elapsed_s'] / f['floor_s']:.2f}",
         "n/a (cannot create a connection)",
         "-",
@@ -415,6 +497,30 @@ def table(results: dict[str, Any], settings: Settings) -> list[str]:
         "n/a",
         "-",
         f"0 failures: {verdict(f['failures'] == 0 and f['provisioned_ok'] == f['count'])}",
+    )
+    hours = f"{rt['simulated_s'] / 3600:g} simulated hour{'s' if rt['simulated_s'] != 3600 else ''}"
+    add(
+        f"5. {rt['count']} setup waits re-testing failing tests for {hours}: 429 answers",
+        str(rt["http_429"]),
+        "n/a (cannot re-test)",
+        "-",
+        f"0: {verdict(rt['http_429'] == 0)}",
+    )
+    minute_ok = rt["setup_tests_max_rolling_minute"] < 250
+    add(
+        "   setup-test calls: most in any rolling minute / in all",
+        f"{rt['setup_tests_max_rolling_minute']} / {rt['setup_tests']:,}",
+        f"n/a (naive re-test at every 30 s look: {rt['naive_setup_tests_per_minute']:,.0f}/min"
+        f", {rt['naive_setup_tests_per_hour']:,.0f}/h)",
+        "-",
+        f"< 250 / < 2,500: {verdict(minute_ok and rt['setup_tests'] < 2_500)}",
+    )
+    ended = ", ".join(f"{k} {v}" for k, v in sorted(rt["wait_outcomes"].items()))
+    add(
+        "   list polls (the looks between re-tests) / how the waits ended",
+        f"{rt['list_polls']} / {ended}",
+        "n/a",
+        "-",
     )
     head = ("benchmark", "ours", "theirs (fivetran-async 2.4.0)", "ratio ours/theirs", "target")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
@@ -481,12 +587,21 @@ def main() -> int:
     timings: dict[str, float] = {}
     steps = (
         ("parse", "row 1: DAG-parse cost", lambda: parse_cost(settings)),
-        ("calls", "row 2: API calls", api_calls),
+        (
+            "calls",
+            f"row 2: API calls (and a fleet of {settings.rerun_count} run twice)",
+            lambda: api_calls(settings),
+        ),
         ("waits", f"row 3: {settings.waits} waits at once", lambda: waits_at_scale(settings)),
         (
             "fleet",
             f"row 4: fleet of {settings.fleet_count} under a rate limit",
             lambda: fleet_under_limit(settings),
+        ),
+        (
+            "retests",
+            f"row 5: {settings.retest_count} re-testing waits for {settings.retest_seconds:g} simulated s",
+            lambda: retests_for_an_hour(settings),
         ),
     )
     for key, title, step in steps:

@@ -2,7 +2,9 @@
 
 Runs under either virtual environment (it imports only the side it measures):
 
-* ``--side ours``: N ``airflow_spotify_fivetran.triggers.FivetranSyncTrigger(...).run()`` generators;
+* ``--side ours``: N ``airflow_spotify_fivetran.triggers.FivetranSyncTrigger(...).run()`` generators, given the
+  connections' group (``--group``, as our sync operator hands its trigger the group its first check saw), so
+  they share one list poll per interval (``triggers/group_poll.py``);
 * ``--side theirs``: N ``fivetran_provider_async.triggers.FivetranTrigger(...).run()`` generators (2.4.0). Its
   hook builds every URL as ``f"{api_protocol}://{api_host}/{endpoint}"`` from class attributes
   (``https``, ``api.fivetran.com``): this harness sets those two attributes to the simulator's scheme and
@@ -49,11 +51,14 @@ def quiet_logging() -> None:
     logging.disable(logging.INFO)
 
 
-def build_ours(ids: list[str], baseline: str, poll: float) -> list[Any]:
+def build_ours(ids: list[str], baseline: str, poll: float, group_id: str | None) -> list[Any]:
     # What run() imports on first use; a triggerer already running such triggers has it loaded.
     import airflow_spotify_fivetran.decisions
+    import airflow_spotify_fivetran.hooks.api
     import airflow_spotify_fivetran.hooks.fivetran_async
-    import airflow_spotify_fivetran.summaries  # noqa: F401
+    import airflow_spotify_fivetran.models
+    import airflow_spotify_fivetran.summaries
+    import airflow_spotify_fivetran.triggers.group_poll  # noqa: F401
     from airflow_spotify_fivetran.triggers import FivetranSyncTrigger
 
     end_time = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
@@ -64,6 +69,7 @@ def build_ours(ids: list[str], baseline: str, poll: float) -> list[Any]:
             poll_interval=poll,
             end_time=end_time,
             baseline=baseline,
+            group_id=group_id,
         )
         for conn_id in ids
     ]
@@ -136,13 +142,14 @@ def main() -> None:
     parser.add_argument("--ids", required=True, help="JSON file: the connection ids to wait for")
     parser.add_argument("--baseline", required=True, help="ISO time before the syncs started")
     parser.add_argument("--poll", type=float, default=1.0)
+    parser.add_argument("--group", default=None, help="ours: the connections' group (their shared poll)")
     args = parser.parse_args()
 
     with open(args.ids, encoding="utf-8") as handle:
         ids: list[str] = json.load(handle)
     builder: Callable[[], list[Any]]
     if args.side == "ours":
-        builder = lambda: build_ours(ids, args.baseline, args.poll)  # noqa: E731
+        builder = lambda: build_ours(ids, args.baseline, args.poll, args.group)  # noqa: E731
     else:
         builder = lambda: build_theirs(ids, args.baseline, args.poll, args.url)  # noqa: E731
     triggers = builder()
