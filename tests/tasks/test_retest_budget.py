@@ -175,6 +175,30 @@ def test_many_waits_whose_tests_keep_failing_stay_under_the_setup_test_limit(
     assert active_budgets() == 0
 
 
+def test_two_hundred_waits_re_testing_for_an_hour_meet_no_429_under_fivetrans_limits(sim: Sim) -> None:
+    """The issue's case: 200 waits for access that never comes, re-testing for one simulated hour against the
+    simulator's Fivetran limits (250 setup tests a minute, 2,500 an hour, 20,000 calls an hour)."""
+    conn_ids = [sim.create(f"spotify_hour_{i}", auth=False, run_setup_tests=False) for i in range(200)]
+    sim.control.set_scenario({"rate_limits": {}})
+    sim.control.clear_requests()
+
+    async def advance(seconds: float) -> None:
+        await asyncio.to_thread(sim.control.advance_clock, seconds)
+
+    events = asyncio.run(
+        LoopClock().run([setup_trigger(c, sim, 3600) for c in conn_ids], until=3600, on_advance=advance)
+    )
+
+    assert [e.payload["status"] if e else None for e in events] == ["timeout"] * 200
+    log = sim.requests()
+    assert [e for e in log if e["status"] == 429] == []
+    tests = [e for e in log if e["method"] == "POST"]
+    start = parse_iso(log[0]["time"])
+    assert most_in_any_window([(parse_iso(e["time"]) - start).total_seconds() for e in tests], 60) < 250
+    assert len(tests) < 2_500  # 9 re-tests each (the first check's aside): 1,800, not 24,000
+    assert len([e for e in log if e["method"] == "GET"]) <= 3600 // 30 + 1  # the group's list, once a look
+
+
 # -- the worker-side waits ---------------------------------------------------------------------------------
 
 
