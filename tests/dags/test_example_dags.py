@@ -127,6 +127,7 @@ def test_every_example_dag_survives_serialization(parse_report: dict[str, Any]) 
         "provision.create_connection",
         "provision.schedule_and_unpause",
         "provision.wait_for_setup_tests",
+        "report_api_calls",
         "validate_spec",
     ]
     assert parse_report["tasks"]["spotify_ads_provisioning"] == [
