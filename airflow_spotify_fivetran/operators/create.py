@@ -137,7 +137,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         known, existing = self._listed(context, group_id, schema)
         if not known:
             existing = self.hook.find_connection(group_id, schema)
-        as_listed = known and existing is not None  # not a connection found after a 409
         if existing is None:
             if self.plan_only:
                 self.log.info(
@@ -173,7 +172,7 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
 
         FivetranConnectionLink.persist(context, dashboard_url(existing.id))
         adoption = self._adoption(existing, desired)
-        if as_listed and (unsaid := self._unlisted(adoption)):
+        if unsaid := _unsaid(existing, adoption):
             self.log.info(
                 "The list answer did not carry %s of connection %s: reading the connection",
                 ", ".join(unsaid),
@@ -228,12 +227,6 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         )
         return True, connection
 
-    def _unlisted(self, adoption: Adoption) -> list[str]:
-        """The drifted fields the listed state does not hold (the list answer did not say them)."""
-        from airflow_spotify_fivetran.inventory import unlisted
-
-        return unlisted(self.listed, [item.field for item in adoption.drift.items])
-
     def _adoption(self, existing: Connection, desired: dict[str, Any]) -> Adoption:
         """What adopting ``existing`` means for this task (decided, not done)."""
         return plan_adoption(
@@ -260,6 +253,15 @@ class FivetranCreateConnectionOperator(FivetranHookMixin, BaseOperator):
         self.log.info("Updated connection %s: %s", adoption.connection_id, ", ".join(sorted(adoption.patch)))
         if "auth" in adoption.patch:
             self.log.info("Setup tests:\n%s", setup_tests_table(updated.setup_tests or ()))
+
+
+def _unsaid(existing: Connection, adoption: Adoption) -> list[str]:
+    """The drifted fields ``existing`` does not hold: every connection adopted here came from a list answer
+    (the listed state, the lookup, the lookup after a 409), and one that did not carry a field (the evidence
+    on what list items hold is thin) must not read as drift there and be PATCHed."""
+    from airflow_spotify_fivetran.inventory import listed_state, unlisted
+
+    return unlisted(listed_state(existing), [item.field for item in adoption.drift.items])
 
 
 def _not_a_mapping(value: object) -> FivetranInputError:

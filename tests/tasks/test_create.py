@@ -13,6 +13,7 @@ import pytest
 from airflow.sdk import DAG, Context
 
 from airflow_spotify_fivetran.exceptions import FivetranConflictError, FivetranDriftError, FivetranInputError
+from airflow_spotify_fivetran.inventory import listed_connection
 from airflow_spotify_fivetran.links import FivetranConnectionLink, dashboard_url
 from airflow_spotify_fivetran.operators import FivetranCreateConnectionOperator
 from fivetran_simulator import (
@@ -610,6 +611,19 @@ def test_a_drift_in_a_field_the_list_did_not_carry_is_read_before_it_is_patched(
     del listed["connection"]["config"]  # a list answer without config (the evidence is thin either way)
 
     assert create_op(full_request(), listed=listed).execute(context) == existing
+
+    assert sim.calls() == [("GET", f"/v1/connections/{existing}")]  # read, found unchanged: no PATCH
+
+
+def test_a_looked_up_connection_without_config_is_read_before_anything_is_patched(
+    sim: Sim, existing: str, context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = listed_in_group(sim, "spotify_full")
+    del listed["connection"]["config"]  # what the lookup's list answer gave, without config
+    op = create_op(full_request())
+    monkeypatch.setattr(op.hook, "find_connection", lambda group_id, schema: listed_connection(listed))
+
+    assert op.execute(context) == existing
 
     assert sim.calls() == [("GET", f"/v1/connections/{existing}")]  # read, found unchanged: no PATCH
 
