@@ -6,7 +6,7 @@ own thread) with Fivetran's rate limits (``rate_limits: {}``: 250 setup-test req
 an hour, 20,000 requests an hour). Every connection names an ad account (``SPECIFIC_ACCOUNTS``) the demo user
 cannot read, so its setup tests fail at every re-test, until the end: access that never comes.
 
-Time is virtual (``VirtualClock``): each trigger's ``_now``/``_sleep`` (instance attributes, as the tests
+Time is virtual (``LoopClock``, the tests' shared clock of ``tests/tasks/loop_clock.py``): each trigger's ``_now``/``_sleep`` (instance attributes, as the tests
 replace them) read and wait on one clock, which moves to the earliest wake-up only once every trigger still
 running sleeps (none is mid-request), and moves the simulator's manual clock as far through its control API
 (``POST /_sim/clock``), so both clocks agree and the simulator's rolling windows count simulated time. An hour
@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import heapq
 import json
 import logging
 import os
+import sys
 from collections import Counter
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from common import most_in_any_window
+from common import REPO, most_in_any_window
 
 from fivetran_simulator import (
     DEFAULT_GROUP_ID,
@@ -50,58 +50,19 @@ HOUR = 3600.0
 UNREADABLE_ACCOUNT = "nobody-ad-account-1"
 
 
-class VirtualClock:
-    """One clock for every trigger of the loop; ``run`` moves it (and the simulator's) from wake-up to wake-up."""
+async def run_on_clock(
+    triggers: Sequence[Any], sim: SimulatorServer, start: datetime
+) -> list[dict[str, Any]]:
+    """Every trigger to its first event's payload on one ``LoopClock`` (the tests' shared virtual clock),
+    the simulator's clock moved as far each time it moves."""
+    sys.path.insert(0, str(REPO))  # the tests' clock, not a copy of it
+    from tests.tasks.loop_clock import LoopClock
 
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.elapsed = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = 0
+    async def advance(step: float) -> None:
+        await asyncio.to_thread(sim.control.advance_clock, step)
 
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._seq += 1
-        heapq.heappush(self._sleepers, (self.elapsed + max(seconds, 0.0), self._seq, future))
-        await future
-
-    def _asleep(self) -> int:
-        return sum(1 for _, _, future in self._sleepers if not future.done())
-
-    async def run(self, triggers: Sequence[Any], sim: SimulatorServer) -> list[dict[str, Any]]:
-        """Every trigger to its first event (its payload), the clock moved only when all of them sleep."""
-        for trigger in triggers:
-            trigger._now = self.now
-            trigger._sleep = self.sleep
-        tasks = [asyncio.create_task(first_event(t)) for t in triggers]
-        while not all(task.done() for task in tasks):
-            running = sum(1 for task in tasks if not task.done())
-            if self._asleep() < running or not self._sleepers:
-                await asyncio.sleep(0.001)  # a trigger is mid-request: let the loop run it
-                continue
-            wake = self._sleepers[0][0]
-            step, self.elapsed = wake - self.elapsed, wake
-            if step > 0:
-                await asyncio.to_thread(sim.control.advance_clock, step)
-            while self._sleepers and self._sleepers[0][0] <= self.elapsed:
-                _, _, future = heapq.heappop(self._sleepers)
-                if not future.done():
-                    future.set_result(None)
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        return [r if isinstance(r, dict) else {"status": "exception", "message": repr(r)} for r in results]
-
-
-async def first_event(trigger: Any) -> dict[str, Any]:
-    events = cast("AsyncGenerator[Any, None]", trigger.run())
-    try:
-        event = await anext(events)
-    finally:
-        await events.aclose()
-    payload: dict[str, Any] = event.payload
-    return payload
+    events = await LoopClock(start).run(triggers, until=float("inf"), on_advance=advance)
+    return [dict(e.payload) if e is not None else {"status": "exception"} for e in events]
 
 
 def quiet_logging() -> None:
@@ -171,7 +132,7 @@ def main() -> None:
             )
             for conn_id in ids
         ]
-        payloads = asyncio.run(VirtualClock(start).run(triggers, sim))
+        payloads = asyncio.run(run_on_clock(triggers, sim, start))
         log = sim.control.requests()
 
     tests = [e for e in log if e["method"] == "POST" and str(e["path"]).endswith("/test")]
