@@ -17,7 +17,8 @@ from typing import Any
 
 from fivetran_simulator import SimulatorServer
 from tests.helpers.credentials import DEMO, SpotifyCredentials
-from tests.helpers.processes import BIN, REPO, AirflowDeployment, airflow_env
+from tests.helpers.processes import BIN, REPO, AirflowDeployment, airflow_env, free_port, wait_until
+from tests.limits import HANG_GUARD
 
 
 def base_env(home: Path) -> dict[str, str]:
@@ -31,6 +32,22 @@ def base_env(home: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def components_env(api_port: int, *, parallelism: int = 4) -> dict[str, str]:
+    """The settings of a home that runs its own components (``start_components(api_port)``): LocalExecutor,
+    the Task Execution API on ``api_port``, log servers on free ports, DAGs paused until a test unpauses the
+    one it runs (``unpause_when_stored``)."""
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+    }
 
 
 @dataclass
@@ -70,6 +87,16 @@ class AirflowHome(AirflowDeployment):
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout=10)
         return DagsTestRun(code, output_file.read_text(errors="replace"), output_file)
+
+    def unpause_when_stored(self, *dag_ids: str) -> None:
+        """Wait until the DAG processor has stored each DAG, then unpause it."""
+        for dag_id in dag_ids:
+
+            def stored(dag_id: str = dag_id) -> list[tuple[Any, ...]]:
+                return self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (dag_id,))
+
+            wait_until(stored, timeout=HANG_GUARD, what=f"the DAG processor to store {dag_id}")
+            self.airflow("dags", "unpause", dag_id)
 
     # -- what it holds -------------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from fivetran_simulator import SimulatorServer
-from tests.e2e.homes import AirflowHome, make_home
+from tests.e2e.homes import AirflowHome, components_env, make_home
 from tests.e2e.request_log import requests_to
 from tests.helpers.processes import free_port, wait_until
 from tests.helpers.simulator import SimulatorHttp, start_simulator
@@ -76,15 +76,9 @@ def cluster(migrated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         tmp_path_factory.mktemp("group-waits-home"),
         migrated_db,
         sim,
+        None,  # the demo Spotify credentials
         AIRFLOW__CORE__DAGS_FOLDER=str(dags),
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="8",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        **components_env(port, parallelism=8),
         # A killed triggerer's triggers go to a live one once its heartbeat is this old (default 30 s).
         AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="1",
         AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="10",
@@ -92,12 +86,7 @@ def cluster(migrated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     running = Cluster(sim, home)
     try:
         home.start_components(port)
-        wait_until(
-            lambda: home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (DAG_ID,)),
-            timeout=HANG_GUARD,
-            what="the DAG processor to store the test DAG",
-        )
-        home.airflow("dags", "unpause", DAG_ID)
+        home.unpause_when_stored(DAG_ID)
         yield running
     finally:
         home.stop_all()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fivetran_simulator import DEFAULT_GROUP_ID, DEMO_ACCOUNTS, SimulatorServer
-from tests.e2e.homes import AirflowHome
+from tests.e2e.homes import AirflowHome, components_env
 from tests.helpers.processes import free_port, wait_until
 from tests.helpers.simulator import SimulatorHttp
 from tests.limits import HANG_GUARD
@@ -77,24 +77,10 @@ def test_a_successful_sync_run_starts_the_asset_scheduled_downstream_dag(
     port = free_port()
     home = airflow_home_factory(
         sim,
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="4",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        **components_env(port),
     )
     home.start_components(port)
-    dag_ids = ("spotify_ads_sync", "spotify_ads_downstream")
-    for dag_id in dag_ids:
-        wait_until(
-            lambda dag_id=dag_id: home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (dag_id,)),
-            timeout=HANG_GUARD,
-            what=f"the DAG processor to store {dag_id}",
-        )
-        home.airflow("dags", "unpause", dag_id)
+    home.unpause_when_stored("spotify_ads_sync", "spotify_ads_downstream")
     assert home.query("SELECT count(*) FROM dag_run WHERE dag_id = 'spotify_ads_downstream'") == [(0,)]
 
     home.airflow("dags", "trigger", "spotify_ads_sync")

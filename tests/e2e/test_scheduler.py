@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from fivetran_simulator import DEFAULT_API_KEY, SimulatorServer
-from tests.e2e.homes import AirflowHome, make_home
+from tests.e2e.homes import AirflowHome, components_env, make_home
 from tests.e2e.request_log import connection_by_schema, created_ids, requests_to
 from tests.helpers.credentials import CANARY, CANARY_ACCOUNTS, CANARY_FIVETRAN_API_SECRET, leaked_secrets
 from tests.helpers.processes import free_port, wait_until
@@ -66,30 +66,17 @@ def cluster(migrated_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         scenario={"spotify": CANARY.spotify_side(CANARY_ACCOUNTS[:1])},
     )
     port = free_port()
-    api_url = f"http://127.0.0.1:{port}"
     home = make_home(
         tmp_path_factory.mktemp("scheduler-home"),
         migrated_db,
         sim,
         {"spotify_ads_credentials": CANARY},
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="4",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{api_url}/execution/",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        **components_env(port),
     )
     running = Cluster(sim, home)
     try:
         home.start_components(port)
-        wait_until(
-            lambda: home.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", (DAG_ID,)),
-            timeout=HANG_GUARD,
-            what="the DAG processor to store the provisioning DAG",
-        )
-        home.airflow("dags", "unpause", DAG_ID)
+        home.unpause_when_stored(DAG_ID)
         yield running
     finally:
         home.stop_all()
