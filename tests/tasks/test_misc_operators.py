@@ -317,19 +317,23 @@ def test_secrets_in_a_templated_connection_are_not_stored_rendered(
 # -- the hook's HTTP session is closed when the task is done -------------------------------------------------
 
 
-def test_the_hooks_session_is_closed_after_the_task(
-    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from airflow_spotify_fivetran.hooks.fivetran import FivetranHook
-
-    closed: list[FivetranHook] = []
+@pytest.fixture
+def closed(monkeypatch: pytest.MonkeyPatch) -> list[FivetranHook]:
+    """Every hook closed during the test, in order (the real close still runs)."""
+    hooks: list[FivetranHook] = []
     real_close = FivetranHook.close
 
     def close(self: FivetranHook) -> None:
-        closed.append(self)
+        hooks.append(self)
         real_close(self)
 
     monkeypatch.setattr(FivetranHook, "close", close)
+    return hooks
+
+
+def test_the_hooks_session_is_closed_after_the_task(
+    sim: Sim, run_dag: Callable[[DAG], DagOutcome], dag_id: str, closed: list[FivetranHook]
+) -> None:
     conn_id = sim.create()
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1)) as dag:
         FivetranDeleteConnectionOperator(task_id="delete", connection_id=conn_id)
@@ -373,16 +377,8 @@ def test_a_subclass_that_extends_execute_is_reported_and_closed_once(
     context: Context,
     ti: RecordingTI,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    closed: list[FivetranHook],
 ) -> None:
-    closed: list[FivetranHook] = []
-    real_close = FivetranHook.close
-
-    def close(self: FivetranHook) -> None:
-        closed.append(self)
-        real_close(self)
-
-    monkeypatch.setattr(FivetranHook, "close", close)
 
     class Audited(FivetranRunSetupTestsOperator):
         def execute(self, context: Context) -> dict[str, Any]:
